@@ -1,0 +1,114 @@
+/**
+ * The raw Fetch adapter: `Request` → `GatewayRequest` and `GatewayResponse` → `Response`. It only
+ * translates. The body is read with a cap: a declared `Content-Length` over the limit is refused
+ * without reading, and a streamed body stops being read one byte past the limit, so a 10 MB body
+ * never sits in memory. Works wherever the Fetch API exists (Node, Bun, Deno, workers).
+ */
+import { type Rejection, reject } from '../rejections.js'
+import { type GatewayRequest, type GatewayResponse, type RouteKey, routeFromSegment } from '../request.js'
+import { isHandlerName } from '../validators.js'
+
+/** Options for `gateway.fetch`. */
+export interface FetchOptions {
+  /**
+   * The route, when the mount does not end in it: `connect`, `disconnect`, `default`, a custom
+   * route name, or a route key (`$connect`…). Default: the last path segment, or the
+   * `x-apigw-route-key` header when the integration maps one.
+   */
+  readonly route?: string
+  /** The TCP peer address, when the runtime exposes it. */
+  readonly peer?: string
+}
+
+const ROUTE_KEY_HEADER = 'x-apigw-route-key'
+
+/** Resolves a route name or key to a `RouteKey`; `null` for names no route can have. */
+export function parseRoute(value: string): RouteKey | null {
+  if (value === '$connect' || value === '$disconnect' || value === '$default') return value
+  const route = routeFromSegment(value)
+  return route.startsWith('$') || isHandlerName(route) ? route : null
+}
+
+function lastSegment(pathname: string): string {
+  const trimmed = pathname.endsWith('/') ? pathname.slice(0, -1) : pathname
+  return decodeURIComponentSafe(trimmed.slice(trimmed.lastIndexOf('/') + 1))
+}
+
+function decodeURIComponentSafe(value: string): string {
+  try {
+    return decodeURIComponent(value)
+  } catch {
+    return ''
+  }
+}
+
+/** Reads at most `max + 1` bytes of a body stream; more means "too large" and stops reading. */
+export async function readCapped(
+  stream: ReadableStream<Uint8Array> | null,
+  max: number,
+): Promise<Uint8Array | 'too-large'> {
+  if (stream === null) return new Uint8Array(0)
+  const reader = stream.getReader()
+  const chunks: Uint8Array[] = []
+  let size = 0
+  try {
+    for (;;) {
+      const { done, value } = await reader.read()
+      if (done) break
+      size += value.byteLength
+      if (size > max) {
+        await reader.cancel().catch(() => undefined)
+        return 'too-large'
+      }
+      chunks.push(value)
+    }
+  } finally {
+    reader.releaseLock()
+  }
+  if (chunks.length === 1) return chunks[0] as Uint8Array
+  const body = new Uint8Array(size)
+  let offset = 0
+  for (const chunk of chunks) {
+    body.set(chunk, offset)
+    offset += chunk.byteLength
+  }
+  return body
+}
+
+/** Translates a Fetch `Request`; resolves a rejection for what cannot be a gateway request. */
+export async function fromFetchRequest(
+  request: Request,
+  options: FetchOptions,
+  maxBodyBytes: number,
+): Promise<GatewayRequest | Rejection> {
+  const url = new URL(request.url)
+  const routeName = options.route ?? request.headers.get(ROUTE_KEY_HEADER) ?? lastSegment(url.pathname)
+  const route = parseRoute(routeName)
+  if (route === null) return reject('ROUTE_UNKNOWN')
+  if (request.method !== 'POST') return reject('METHOD_NOT_ALLOWED')
+  const declared = request.headers.get('content-length')
+  if (declared !== null && Number(declared) > maxBodyBytes) return reject('BODY_TOO_LARGE')
+  const body = await readCapped(request.body, maxBodyBytes)
+  if (body === 'too-large') return reject('BODY_TOO_LARGE')
+  const headers: Record<string, string> = Object.create(null)
+  request.headers.forEach((value, name) => {
+    headers[name] = value
+  })
+  const query: Record<string, string> = Object.create(null)
+  for (const [name, value] of url.searchParams) {
+    if (!(name in query)) query[name] = value
+  }
+  return {
+    route,
+    method: request.method,
+    headers,
+    query,
+    body: body.byteLength === 0 ? null : body,
+    ...(options.peer === undefined ? {} : { peer: options.peer }),
+  }
+}
+
+/** Translates a `GatewayResponse` into a Fetch `Response`. */
+export function toFetchResponse(response: GatewayResponse): Response {
+  return new Response(response.body, { status: response.status, headers: response.headers })
+}

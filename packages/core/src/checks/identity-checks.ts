@@ -1,0 +1,108 @@
+/**
+ * Identity on `$connect`: the requested channel, the single-use token (format first, then one
+ * atomic consume bound to the app session), the user, connect permissions and channel access.
+ */
+import { guard } from '../failures.js'
+import { satisfies } from '../permissions.js'
+import { reject } from '../rejections.js'
+import { sha256Hex } from '../sha256.js'
+import { hashToken, isTokenFormat } from '../tokens.js'
+import { isChannel } from '../validators.js'
+import type { RequestState, StepResult } from './request-state.js'
+
+/** The `?channel=` parameter, when present, must be a valid channel name. */
+export function channelParam<TUser>(state: RequestState<TUser>): StepResult {
+  const value = state.request.query[state.config.channelParam]
+  if (value === undefined) return undefined
+  if (!isChannel(value)) return reject('CHANNEL_INVALID')
+  state.channel = value
+  return undefined
+}
+
+/**
+ * The token: parsed before any store access, then consumed atomically together with the session
+ * binding. A token bound to a channel only opens that channel.
+ */
+export async function token<TUser>(state: RequestState<TUser>): Promise<StepResult> {
+  const { config, request } = state
+  const value = request.query[config.tokenParam]
+  if (!isTokenFormat(value)) return reject('TOKEN_INVALID', value === undefined ? 'missing' : 'format')
+  const resolveSession = config.auth.resolveSession
+  let sessionHash: string | null = null
+  if (resolveSession !== undefined) {
+    const sessionId = await guard('hook', () => resolveSession(request))
+    if (typeof sessionId !== 'string' || sessionId === '') return reject('TOKEN_INVALID', 'no session')
+    sessionHash = sha256Hex(sessionId)
+  }
+  const record = await guard('store', () =>
+    config.store.tokens.consume(hashToken(value), { sessionHash, now: state.now }),
+  )
+  if (record === null) return reject('TOKEN_INVALID', 'not consumable')
+  if (record.channel !== null) {
+    if (state.channel !== null && state.channel !== record.channel) {
+      return reject('TOKEN_CHANNEL_MISMATCH')
+    }
+    state.channel = record.channel
+  }
+  state.token = record
+  state.userId = record.userId
+  return undefined
+}
+
+/** Loads the user when a loader is configured; an unknown user is refused. */
+export async function loadUser<TUser>(state: RequestState<TUser>): Promise<StepResult> {
+  const loader = state.config.auth.loadUser
+  const userId = state.userId
+  if (loader === undefined || userId === null) return undefined
+  const user = await guard('hook', () => loader(userId))
+  if (user === null || user === undefined) return reject('USER_UNKNOWN')
+  state.user = user
+  return undefined
+}
+
+/** Evaluates one requirement for the request's subject (anonymous subjects fail). */
+export async function holds<TUser>(
+  state: RequestState<TUser>,
+  requirement: NonNullable<RequestState<TUser>['config']['permissions']>,
+): Promise<boolean> {
+  const hasPermission = state.config.auth.hasPermission
+  const userId = state.userId
+  const check =
+    hasPermission === undefined || userId === null
+      ? null
+      : (permission: string) =>
+          guard('hook', () => hasPermission({ userId, user: state.user }, permission))
+  return satisfies(requirement, check)
+}
+
+/** `connectPermissions`, when configured. */
+export async function connectPermissions<TUser>(state: RequestState<TUser>): Promise<StepResult> {
+  const requirement = state.config.connectPermissions
+  if (requirement === null) return undefined
+  return (await holds(state, requirement)) ? undefined : reject('PERMISSION_DENIED', 'connect')
+}
+
+/** Asks `authorizeChannel` (when configured) whether the subject may use `channel`. */
+export async function mayUseChannel<TUser>(
+  state: RequestState<TUser>,
+  channel: string,
+  action: 'connect' | 'join',
+): Promise<boolean> {
+  const authorize = state.config.auth.authorizeChannel
+  if (authorize === undefined) return true
+  const userId = state.userId
+  const connectionId = state.connectionId
+  if (userId === null || connectionId === null) return false
+  const allowed = await guard('hook', () =>
+    authorize({ channel, connectionId, action, userId, user: state.user }),
+  )
+  return allowed === true
+}
+
+/** The channel requested or bound by the token must pass `authorizeChannel`. */
+export async function channelAccess<TUser>(state: RequestState<TUser>): Promise<StepResult> {
+  if (state.channel === null) return undefined
+  return (await mayUseChannel(state, state.channel, 'connect'))
+    ? undefined
+    : reject('CHANNEL_FORBIDDEN')
+}

@@ -1,0 +1,53 @@
+/**
+ * Rate-limit steps. Each counts the attempt in the store in one atomic step before deciding, so
+ * failed attempts count too and concurrent requests cannot slip past the limit. Keys are
+ * namespaced per scope so limits never share counters.
+ */
+import type { RateLimitRule } from '../options.js'
+import type { Rejection } from '../rejections.js'
+import { guard } from '../failures.js'
+import type { Store } from '../store.js'
+import type { RequestState, StepResult } from './request-state.js'
+
+/** Outcome of a limit hit that refused the request. */
+export interface LimitRefusal {
+  readonly rejection: Rejection
+  readonly count: number
+  readonly resetAt: number
+}
+
+/** Counts one hit for `scope:id` and returns a refusal when over the limit. */
+export async function hitLimit(
+  store: Store,
+  scope: string,
+  id: string,
+  rule: RateLimitRule,
+  now: number,
+): Promise<LimitRefusal | null> {
+  const result = await guard('store', () => store.limits.hit(`${scope}:${id}`, rule, now))
+  if (result.allowed) return null
+  const retryAfterSeconds = Math.max(1, Math.ceil((result.resetAt - now) / 1000))
+  return {
+    rejection: { code: 'RATE_LIMITED', detail: scope, retryAfterSeconds },
+    count: result.count,
+    resetAt: result.resetAt,
+  }
+}
+
+/** A step that limits by the value `key(state)` under `scope`, when the rule is enabled. */
+export function limitStep<TUser>(
+  scope: string,
+  rule: RateLimitRule | null,
+  key: (state: RequestState<TUser>) => string | null,
+  onLimited: (state: RequestState<TUser>, refusal: LimitRefusal, rule: RateLimitRule) => void,
+): ((state: RequestState<TUser>) => Promise<StepResult>) | null {
+  if (rule === null) return null
+  return async function rateLimit(state) {
+    const id = key(state)
+    if (id === null) return undefined
+    const refusal = await hitLimit(state.config.store, scope, id, rule, state.now)
+    if (refusal === null) return undefined
+    onLimited(state, refusal, rule)
+    return refusal.rejection
+  }
+}

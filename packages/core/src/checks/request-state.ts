@@ -1,0 +1,38 @@
+/**
+ * The per-request state the pipeline threads through its steps, and the step type. Each step reads
+ * what earlier steps established (connection id, client address, token, user, message) and either
+ * adds to it or returns a rejection. State lives for one request only.
+ */
+import type { JsonObject } from '../body.js'
+import type { RegisteredHandler } from '../handlers.js'
+import type { Config } from '../options.js'
+import type { Rejection } from '../rejections.js'
+import type { GatewayRequest, RouteKey } from '../request.js'
+import type { ConnectionRecord, TokenRecord } from '../store.js'
+import type { ClientAddress } from './client-ip.js'
+
+/** Mutable state of one request as it moves through the pipeline. */
+export interface RequestState<TUser> {
+  readonly config: Config<TUser>
+  readonly request: GatewayRequest
+  readonly route: RouteKey
+  /** The gateway clock's time when the request arrived. */
+  readonly now: number
+  connectionId: string | null
+  address: ClientAddress | null
+  /** The channel requested on `$connect`, once validated. */
+  channel: string | null
+  token: TokenRecord | null
+  userId: string | null
+  user: TUser | null
+  connection: ConnectionRecord | null
+  message: JsonObject | null
+  handler: RegisteredHandler<TUser> | null
+  input: unknown
+}
+
+/** A result a step may return: nothing to pass, a rejection to stop. */
+export type StepResult = Rejection | undefined
+
+/** One pipeline step. Steps may be sync or async; a throw is an internal failure. */
+export type Step<TUser> = (state: RequestState<TUser>) => StepResult | Promise<StepResult>

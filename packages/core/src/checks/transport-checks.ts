@@ -1,0 +1,66 @@
+/**
+ * Checks that apply to every route, before any state is read: body size, the integration secret,
+ * the API Gateway request shape, and the connection id. None of them touches the store.
+ *
+ * The shape check (API id, User-Agent) is a consistency check, not authentication: anyone can
+ * send those headers. Authentication of API Gateway is the integration secret in HTTP mode and
+ * the Lambda invocation itself in Lambda mode.
+ */
+import { bodyLength } from '../body.js'
+import { reject } from '../rejections.js'
+import { digestEquals } from '../sha256.js'
+import { isConnectionId } from '../validators.js'
+import type { RequestState, StepResult } from './request-state.js'
+
+/** Body no larger than `maxBodyBytes` UTF-8 bytes, measured before any parsing. */
+export function bodySize<TUser>(state: RequestState<TUser>): StepResult {
+  const max = state.config.maxBodyBytes
+  if (bodyLength(state.request.body, max) > max) return reject('BODY_TOO_LARGE')
+  return undefined
+}
+
+/**
+ * HTTP mode: the secret header equals one of the configured secrets (constant time on digests;
+ * every secret is compared, so timing does not reveal which one matched). Lambda events are
+ * trusted; in `integration: 'lambda'` mode anything that is not a Lambda event is refused.
+ */
+export function integrationSecret<TUser>(state: RequestState<TUser>): StepResult {
+  const { config, request } = state
+  if (request.lambda) return undefined
+  if (config.integration === 'lambda') return reject('SECRET_INVALID', 'http request in lambda mode')
+  if (config.secrets.length === 0) return undefined
+  const presented = request.headers[config.secretHeader]
+  if (presented === undefined) return reject('SECRET_INVALID', 'missing')
+  let matched = false
+  for (const secret of config.secrets) matched = digestEquals(presented, secret) || matched
+  return matched ? undefined : reject('SECRET_INVALID', 'mismatch')
+}
+
+/**
+ * API Gateway consistency: the API id is present (and allowed, when `apiIds` is set); in HTTP mode
+ * disconnect and message calls carry `User-Agent: AmazonAPIGateway_<apiId>` for that same id,
+ * whether or not ids are pinned.
+ */
+export function gatewayShape<TUser>(state: RequestState<TUser>): StepResult {
+  const { config, request } = state
+  const apiId = request.lambda ? request.lambda.apiId : (request.headers['x-amzn-apigateway-api-id'] ?? null)
+  if (apiId === null || apiId === '') return reject('GATEWAY_SHAPE_INVALID', 'no api id')
+  if (config.apiIds !== null && !config.apiIds.has(apiId)) {
+    return reject('GATEWAY_SHAPE_INVALID', 'api id not allowed')
+  }
+  if (!request.lambda && state.route !== '$connect') {
+    if (request.headers['user-agent'] !== `AmazonAPIGateway_${apiId}`) {
+      return reject('GATEWAY_SHAPE_INVALID', 'user agent')
+    }
+  }
+  return undefined
+}
+
+/** The connection id, only from `requestContext` (Lambda) or the mapped `connectionid` header. */
+export function connectionId<TUser>(state: RequestState<TUser>): StepResult {
+  const { request } = state
+  const id = request.lambda ? request.lambda.connectionId : request.headers.connectionid
+  if (!isConnectionId(id)) return reject('CONNECTION_ID_INVALID')
+  state.connectionId = id
+  return undefined
+}

@@ -1,0 +1,114 @@
+/**
+ * Message handlers: definition, registry and the context a handler runs with. The registry is a
+ * `Map` built once from explicitly registered names; lookups never reach `Object.prototype`, and
+ * names are validated both at registration and on every message. A handler's payload is
+ * validated by its Standard Schema (valibot, zod, arktype… anything implementing the spec).
+ */
+import type { StandardSchemaV1 } from '@standard-schema/spec'
+import { type Permissions, normalizePermissions } from './permissions.js'
+import type { RouteKey } from './request.js'
+import type { SendReport } from './send/report.js'
+import type { Sender } from './send/sender.js'
+import { isHandlerName } from './validators.js'
+
+/** Metadata about the event being handled. */
+export interface EventMeta {
+  readonly route: RouteKey
+  /** API Gateway's request id (Lambda) or trace id (HTTP), when present. */
+  readonly requestId: string | null
+  readonly apiId: string | null
+  readonly stage: string | null
+  readonly domainName: string | null
+  /** When the gateway received the event (ms since the epoch). */
+  readonly receivedAt: number
+}
+
+/** What a handler receives besides its validated input. */
+export interface HandlerContext<TUser = unknown> {
+  readonly connectionId: string
+  readonly userId: string | null
+  /** The user from `auth.loadUser`, or `null` when no loader is configured. */
+  readonly user: TUser | null
+  /** Channels the connection is subscribed to, kept current by `join` and `leave`. */
+  readonly channels: readonly string[]
+  /** The whole parsed message (the object the schema validated). */
+  readonly message: Readonly<Record<string, unknown>>
+  readonly event: EventMeta
+  /** The gateway's sender (requires the `connections` option). */
+  readonly send: Sender
+  /** Sends `data` to this connection through the `@connections` API. */
+  reply(data: unknown): Promise<SendReport>
+  /**
+   * Subscribes this connection to `channel` after validating the name and asking
+   * `auth.authorizeChannel`. A refusal throws a `RejectionError` (`CHANNEL_INVALID` → 400,
+   * `CHANNEL_FORBIDDEN` → 403) that the gateway turns into the response, unless caught.
+   */
+  join(channel: string): Promise<void>
+  /** Unsubscribes from `channel`; invalid names are refused like `join`. */
+  leave(channel: string): Promise<void>
+}
+
+/** A handler definition. `TInput` is inferred from the schema. */
+export interface Handler<TUser = unknown, TInput = Readonly<Record<string, unknown>>> {
+  /** Validates the message object; failures become 400 `PAYLOAD_INVALID`. */
+  readonly schema?: StandardSchemaV1<unknown, TInput>
+  /** Required permissions, in addition to the gateway-level `permissions`. */
+  readonly permissions?: Permissions
+  /**
+   * Handles one message. The returned value, if not `undefined`, is serialized as JSON and becomes
+   * the integration response body (the reply of a two-way route). Throwing a `RejectionError`
+   * refuses the message with its code; any other throw becomes a generic 500.
+   */
+  handle(context: HandlerContext<TUser>, input: TInput): unknown
+}
+
+/** Defines a handler with its input type inferred from `schema`. */
+export function defineHandler<TUser = unknown, TInput = Readonly<Record<string, unknown>>>(
+  handler: Handler<TUser, TInput>,
+): Handler<TUser, TInput> {
+  return handler
+}
+
+/** A handler as registered: input erased, permissions normalized. */
+export interface RegisteredHandler<TUser> {
+  readonly name: string
+  readonly schema: StandardSchemaV1 | null
+  readonly permissions: Permissions | null
+  readonly handle: (context: HandlerContext<TUser>, input: unknown) => unknown
+}
+
+/** Handlers as the `handlers` option accepts them. */
+export type HandlerMap<TUser> =
+  | Readonly<Record<string, Handler<TUser, never>>>
+  | ReadonlyMap<string, Handler<TUser, never>>
+
+/** Builds the frozen registry; throws `TypeError` for malformed names or definitions. */
+export function buildRegistry<TUser>(
+  handlers: HandlerMap<TUser> | undefined,
+): ReadonlyMap<string, RegisteredHandler<TUser>> {
+  const registry = new Map<string, RegisteredHandler<TUser>>()
+  if (handlers === undefined) return registry
+  const entries =
+    handlers instanceof Map ? [...handlers.entries()] : Object.entries(handlers as object)
+  for (const [name, value] of entries as [string, Handler<TUser, never>][]) {
+    if (!isHandlerName(name)) {
+      throw new TypeError(
+        `handlers: "${name}" is not a valid handler name (^[A-Za-z][A-Za-z0-9_-]{0,63}$)`,
+      )
+    }
+    if (typeof value !== 'object' || value === null || typeof value.handle !== 'function') {
+      throw new TypeError(`handlers.${name} must be a handler from defineHandler()`)
+    }
+    const schema = value.schema ?? null
+    if (schema !== null && typeof schema['~standard']?.validate !== 'function') {
+      throw new TypeError(`handlers.${name}.schema must implement Standard Schema`)
+    }
+    registry.set(name, {
+      name,
+      schema: schema as StandardSchemaV1 | null,
+      permissions: normalizePermissions(value.permissions, `handlers.${name}.permissions`),
+      handle: value.handle as RegisteredHandler<TUser>['handle'],
+    })
+  }
+  return registry
+}

@@ -1,0 +1,34 @@
+/**
+ * `@apigw-ws/core`: the public entry point. Everything a user or an adapter may rely on is
+ * exported from here; anything not exported is internal and may change.
+ */
+export type { FetchOptions } from './adapters/fetch.js'
+export type { WebSocketEvent, WebSocketResult } from './adapters/lambda.js'
+export type { Clock } from './clock.js'
+export { systemClock } from './clock.js'
+export type * from './events.js'
+export type {
+  CleanupOptions,
+  Gateway,
+  TokenGrant,
+  TokenRequest,
+} from './gateway.js'
+export { createGateway } from './gateway.js'
+export type { EventMeta, Handler, HandlerContext, HandlerMap } from './handlers.js'
+export { defineHandler } from './handlers.js'
+export type {
+  AuthHooks,
+  CheckInput,
+  CustomCheck,
+  GatewayOptions,
+  RateLimitOptions,
+  RateLimitRule,
+  Subject,
+} from './options.js'
+export type { Permissions } from './permissions.js'
+export type { Rejection, RejectionCode } from './rejections.js'
+export { REJECTION_STATUS, RejectionError, reject } from './rejections.js'
+export type { GatewayRequest, GatewayResponse, LambdaContext, RouteKey } from './request.js'
+export * from './send/index.js'
+export type * from './store.js'
+export { MAX_CHANNEL_LENGTH, MAX_CONNECTION_ID_LENGTH, isChannel, isConnectionId } from './validators.js'

@@ -1,0 +1,421 @@
+/**
+ * Gateway options and their normalization. Options are validated once, at construction: every
+ * malformed value throws a `TypeError` naming the option, defaults are applied, and the result is
+ * a frozen `Config` that no request can change. The only environment read in core lives here:
+ * the documented production guard for a missing integration secret.
+ */
+import type { Clock } from './clock.js'
+import { systemClock } from './clock.js'
+import type { EventListener } from './events.js'
+import { type HandlerMap, type RegisteredHandler, buildRegistry } from './handlers.js'
+import { type Permissions, normalizePermissions } from './permissions.js'
+import type { Rejection } from './rejections.js'
+import type { GatewayRequest } from './request.js'
+import type { ConnectionsTransport } from './send/transport.js'
+import type { Store } from './store.js'
+
+/** A fixed-window rate limit: at most `limit` hits per `windowMs`. */
+export interface RateLimitRule {
+  readonly limit: number
+  readonly windowMs: number
+}
+
+/** Rate limits; `false` disables one. */
+export interface RateLimitOptions {
+  /** `$connect` attempts per client address (IPv6 per /56). Default 20 per 60 s. */
+  readonly connectPerIp?: RateLimitRule | false
+  /** `$connect` attempts per user (after the token names the user). Default 20 per 60 s. */
+  readonly connectPerUser?: RateLimitRule | false
+  /** Token issuance per user. Default 20 per 60 s. */
+  readonly tokenPerUser?: RateLimitRule | false
+  /** Messages per connection. Default off. */
+  readonly messagePerConnection?: RateLimitRule | false
+}
+
+/** Who the caller is, as seen by permission checks and channel authorization. */
+export interface Subject<TUser> {
+  readonly userId: string
+  /** From `loadUser`, or `null` when no loader is configured. */
+  readonly user: TUser | null
+}
+
+/** Application hooks. Every hook may be async; a throwing hook refuses the request (500). */
+export interface AuthHooks<TUser> {
+  /**
+   * Returns the app session id for a `$connect` (usually from the `cookie` header), or `null`.
+   * When configured, tokens are **session-bound**: `issueToken` requires a `sessionId`, stores its
+   * SHA-256, and `$connect` succeeds only when this hook returns the same session. Leave it unset
+   * for **bearer** tokens (when the session cookie cannot reach the WebSocket host).
+   */
+  readonly resolveSession?: (request: GatewayRequest) => string | null | Promise<string | null>
+  /** Loads the user a token was issued to; `null` refuses the connect (`USER_UNKNOWN`). */
+  readonly loadUser?: (userId: string) => TUser | null | Promise<TUser | null>
+  /** Whether the subject holds `permission`. Required when any permissions are configured. */
+  readonly hasPermission?: (subject: Subject<TUser>, permission: string) => boolean | Promise<boolean>
+  /**
+   * Object-level access to a channel, asked on `$connect` (`?channel=`) and on `join`. When not
+   * configured, every valid channel name is allowed.
+   */
+  readonly authorizeChannel?: (
+    request: { readonly channel: string; readonly connectionId: string; readonly action: 'connect' | 'join' } & Subject<TUser>,
+  ) => boolean | Promise<boolean>
+}
+
+/** What a custom check sees. */
+export interface CheckInput<TUser> {
+  readonly request: GatewayRequest
+  readonly connectionId: string
+  readonly userId: string | null
+  readonly user: TUser | null
+  /** The parsed message object (message routes only). */
+  readonly message: Readonly<Record<string, unknown>> | null
+  /** The selected handler name (message routes only). */
+  readonly handler: string | null
+}
+
+/** A user-supplied check: return a rejection (see `reject`) to refuse, nothing to pass. */
+export type CustomCheck<TUser> = (
+  input: CheckInput<TUser>,
+) => Rejection | undefined | Promise<Rejection | undefined>
+
+/** Options for `createGateway`. */
+export interface GatewayOptions<TUser = unknown> {
+  /** Where connections, tokens and limits live. Required: there is no per-process default. */
+  readonly store: Store
+  /** Transport for sending (`awsConnections` from `@apigw-ws/core/aws`). */
+  readonly connections?: ConnectionsTransport
+  /**
+   * How API Gateway reaches this app. `http` (default): HTTP_PROXY integration; requests must carry
+   * the integration secret. `lambda`: AWS_PROXY; only `gateway.lambda(event)` is served and HTTP
+   * requests are refused.
+   */
+  readonly integration?: 'http' | 'lambda'
+  /**
+   * The integration secret API Gateway adds as a header (HTTP mode). A list allows rotation: any
+   * listed secret is accepted. Without one the gateway warns once, and refuses to start when
+   * `NODE_ENV === 'production'` unless `allowMissingSecret` is set.
+   */
+  readonly integrationSecret?: string | readonly string[]
+  /** Header carrying the secret. Default `x-apigw-secret`. */
+  readonly secretHeader?: string
+  /** Acknowledges running HTTP mode without a secret in production. Default `false`. */
+  readonly allowMissingSecret?: boolean
+  /** Serialized origins allowed to connect and to request tokens, compared exactly. */
+  readonly allowedOrigins: readonly string[]
+  /** Accept `$connect` without an `Origin` header (non-browser clients). Default `false`. */
+  readonly allowMissingOrigin?: boolean
+  /** Exact `Host` values allowed on `$connect`, when set. */
+  readonly allowedHosts?: readonly string[]
+  /** API ids allowed (`x-amzn-apigateway-api-id` / `requestContext.apiId`), when set. */
+  readonly apiIds?: readonly string[]
+  /** Lower-case header the integration maps from `context.identity.sourceIp`, if any. */
+  readonly sourceIpHeader?: string
+  /** Proxies between API Gateway and this app that append to `X-Forwarded-For`. Default 0. */
+  readonly trustedProxies?: number
+  /** Largest body accepted, in UTF-8 bytes. Default 131,072 (API Gateway's frame limit). */
+  readonly maxBodyBytes?: number
+  /** JSON nesting depth limit for messages. Default 32. */
+  readonly maxJsonDepth?: number
+  /** Entries per JSON object or array. Default 1,000. */
+  readonly maxJsonKeys?: number
+  /** Connect token settings. */
+  readonly tokens?: {
+    /** Token lifetime. Default 60,000 ms. */
+    readonly ttlMs?: number
+    /** Query parameter carrying the token on `$connect`. Default `token`. */
+    readonly queryParam?: string
+  }
+  /** Query parameter naming the channel to join on `$connect`. Default `channel`. */
+  readonly channelParam?: string
+  readonly rateLimits?: RateLimitOptions
+  readonly auth?: AuthHooks<TUser>
+  /** Message handlers by name. */
+  readonly handlers?: HandlerMap<TUser>
+  /** Message keys naming the handler, in priority order. Default `['handler', 'action']`. */
+  readonly handlerKeys?: readonly string[]
+  /** Permissions required for every message (in addition to each handler's). */
+  readonly permissions?: Permissions
+  /** Permissions required to connect. */
+  readonly connectPermissions?: Permissions
+  /** Extra checks, run after the built-in ones. */
+  readonly checks?: {
+    readonly connect?: readonly CustomCheck<TUser>[]
+    readonly message?: readonly CustomCheck<TUser>[]
+  }
+  /** Sending: fan-out concurrency and store page size. */
+  readonly send?: { readonly concurrency?: number; readonly pageSize?: number }
+  /** Connections older than this are swept by `cleanup` (API Gateway's 2 h cap + grace). */
+  readonly staleConnectionMs?: number
+  /** How long disconnected records are kept before `cleanup` deletes them. Default 0. */
+  readonly disconnectedRetentionMs?: number
+  /** Receives operator events. Must not throw (errors are swallowed). */
+  readonly onEvent?: EventListener
+  readonly clock?: Clock
+}
+
+/** The normalized, frozen configuration. */
+export interface Config<TUser> {
+  readonly store: Store
+  readonly connections: ConnectionsTransport | null
+  readonly integration: 'http' | 'lambda'
+  readonly secrets: readonly string[]
+  readonly secretHeader: string
+  readonly allowedOrigins: ReadonlySet<string>
+  readonly allowMissingOrigin: boolean
+  readonly allowedHosts: ReadonlySet<string> | null
+  readonly apiIds: ReadonlySet<string> | null
+  readonly sourceIpHeader: string | null
+  readonly trustedProxies: number
+  readonly maxBodyBytes: number
+  readonly json: { readonly maxDepth: number; readonly maxKeys: number }
+  readonly tokenTtlMs: number
+  readonly tokenParam: string
+  readonly channelParam: string
+  readonly limits: {
+    readonly connectPerIp: RateLimitRule | null
+    readonly connectPerUser: RateLimitRule | null
+    readonly tokenPerUser: RateLimitRule | null
+    readonly messagePerConnection: RateLimitRule | null
+  }
+  readonly auth: AuthHooks<TUser>
+  readonly handlers: ReadonlyMap<string, RegisteredHandler<TUser>>
+  readonly handlerKeys: readonly string[]
+  readonly permissions: Permissions | null
+  readonly connectPermissions: Permissions | null
+  readonly checks: {
+    readonly connect: readonly CustomCheck<TUser>[]
+    readonly message: readonly CustomCheck<TUser>[]
+  }
+  readonly send: { readonly concurrency: number; readonly pageSize: number }
+  readonly staleConnectionMs: number
+  readonly disconnectedRetentionMs: number
+  readonly onEvent: EventListener | null
+  readonly clock: Clock
+}
+
+const DEFAULT_RULE: RateLimitRule = Object.freeze({ limit: 20, windowMs: 60_000 })
+/** API Gateway closes every connection after 2 hours; 10 minutes of grace for late events. */
+const DEFAULT_STALE_MS = 2 * 60 * 60 * 1000 + 10 * 60 * 1000
+const HEADER_NAME = /^[a-z0-9!#$%&'*+.^_`|~-]+$/
+const PARAM_NAME = /^[A-Za-z0-9_.-]{1,64}$/
+
+function positiveInt(value: unknown, name: string, fallback: number): number {
+  if (value === undefined) return fallback
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) {
+    throw new TypeError(`${name} must be a positive integer`)
+  }
+  return value
+}
+
+function nonNegativeInt(value: unknown, name: string, fallback: number): number {
+  if (value === undefined) return fallback
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
+    throw new TypeError(`${name} must be a non-negative integer`)
+  }
+  return value
+}
+
+function rule(value: RateLimitRule | false | undefined, name: string, fallback: RateLimitRule | null) {
+  if (value === false) return null
+  if (value === undefined) return fallback
+  if (typeof value !== 'object' || value === null) {
+    throw new TypeError(`${name} must be { limit, windowMs } or false`)
+  }
+  return Object.freeze({
+    limit: positiveInt(value.limit, `${name}.limit`, 0),
+    windowMs: positiveInt(value.windowMs, `${name}.windowMs`, 0),
+  })
+}
+
+function stringList(value: unknown, name: string): string[] {
+  if (!Array.isArray(value) || value.some((v) => typeof v !== 'string' || v.length === 0)) {
+    throw new TypeError(`${name} must be an array of non-empty strings`)
+  }
+  return value as string[]
+}
+
+function headerName(value: unknown, name: string, fallback: string | null): string | null {
+  if (value === undefined) return fallback
+  if (typeof value !== 'string' || !HEADER_NAME.test(value)) {
+    throw new TypeError(`${name} must be a lower-case HTTP header name`)
+  }
+  return value
+}
+
+function paramName(value: unknown, name: string, fallback: string): string {
+  if (value === undefined) return fallback
+  if (typeof value !== 'string' || !PARAM_NAME.test(value)) {
+    throw new TypeError(`${name} must match ${PARAM_NAME}`)
+  }
+  return value
+}
+
+function optionalFunction(value: unknown, name: string): void {
+  if (value !== undefined && typeof value !== 'function') {
+    throw new TypeError(`${name} must be a function`)
+  }
+}
+
+function isProduction(): boolean {
+  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process
+    ?.env
+  return env?.NODE_ENV === 'production'
+}
+
+function checkStore(store: unknown): Store {
+  const s = store as Partial<Store> | undefined
+  const ok =
+    typeof s === 'object' &&
+    s !== null &&
+    typeof s.cleanup === 'function' &&
+    typeof s.connections?.create === 'function' &&
+    typeof s.tokens?.consume === 'function' &&
+    typeof s.limits?.hit === 'function'
+  if (!ok) throw new TypeError('store is required: pass memoryStore(), kyselyStore(…) or your own Store')
+  return store as Store
+}
+
+/** Validates `options` and returns the frozen configuration. Throws `TypeError` on bad input. */
+export function normalizeOptions<TUser>(options: GatewayOptions<TUser>): Config<TUser> {
+  if (typeof options !== 'object' || options === null) {
+    throw new TypeError('createGateway(options): options must be an object')
+  }
+  const store = checkStore(options.store)
+  const integration = options.integration ?? 'http'
+  if (integration !== 'http' && integration !== 'lambda') {
+    throw new TypeError("integration must be 'http' or 'lambda'")
+  }
+  const rawSecrets = options.integrationSecret
+  const secrets =
+    rawSecrets === undefined
+      ? []
+      : typeof rawSecrets === 'string'
+        ? [rawSecrets]
+        : stringList(rawSecrets, 'integrationSecret')
+  for (const secret of secrets) {
+    if (secret.length < 16) {
+      throw new TypeError('integrationSecret: each secret must be at least 16 characters')
+    }
+  }
+  if (rawSecrets !== undefined && secrets.length === 0) {
+    throw new TypeError('integrationSecret must not be an empty list')
+  }
+  if (
+    integration === 'http' &&
+    secrets.length === 0 &&
+    options.allowMissingSecret !== true &&
+    isProduction()
+  ) {
+    throw new TypeError(
+      'integrationSecret is required in production (NODE_ENV=production); set allowMissingSecret: true to run without one',
+    )
+  }
+
+  if (options.allowedOrigins === undefined) {
+    throw new TypeError('allowedOrigins is required (use [] with allowMissingOrigin for non-browser clients)')
+  }
+  const origins = stringList(options.allowedOrigins, 'allowedOrigins')
+  for (const origin of origins) {
+    let serialized: string | null = null
+    try {
+      serialized = new URL(origin).origin
+    } catch {
+      serialized = null
+    }
+    if (serialized !== origin || serialized === 'null') {
+      throw new TypeError(
+        `allowedOrigins: "${origin}" is not a serialized origin (scheme://host[:port], no path or trailing slash)`,
+      )
+    }
+  }
+
+  const auth = options.auth ?? {}
+  for (const hook of ['resolveSession', 'loadUser', 'hasPermission', 'authorizeChannel'] as const) {
+    optionalFunction(auth[hook], `auth.${hook}`)
+  }
+  const handlers = buildRegistry(options.handlers)
+  const permissions = normalizePermissions(options.permissions, 'permissions')
+  const connectPermissions = normalizePermissions(options.connectPermissions, 'connectPermissions')
+  const needsPermissionHook =
+    permissions !== null ||
+    connectPermissions !== null ||
+    [...handlers.values()].some((h) => h.permissions !== null)
+  if (needsPermissionHook && auth.hasPermission === undefined) {
+    throw new TypeError('auth.hasPermission is required when permissions are configured')
+  }
+  const handlerKeys = options.handlerKeys ?? ['handler', 'action']
+  stringList(handlerKeys, 'handlerKeys')
+  if (handlerKeys.length === 0) throw new TypeError('handlerKeys must name at least one key')
+
+  const checks = options.checks ?? {}
+  for (const kind of ['connect', 'message'] as const) {
+    const list = checks[kind] ?? []
+    if (!Array.isArray(list) || list.some((c) => typeof c !== 'function')) {
+      throw new TypeError(`checks.${kind} must be an array of functions`)
+    }
+  }
+  optionalFunction(options.onEvent, 'onEvent')
+  if (options.clock !== undefined && typeof options.clock?.now !== 'function') {
+    throw new TypeError('clock must have a now() method')
+  }
+  const connections = options.connections ?? null
+  if (connections !== null && typeof connections.post !== 'function') {
+    throw new TypeError('connections must be a ConnectionsTransport (e.g. awsConnections(…))')
+  }
+  const allowedHosts = options.allowedHosts
+  const apiIds = options.apiIds
+  const tokens = options.tokens ?? {}
+  const limits = options.rateLimits ?? {}
+
+  return Object.freeze({
+    store,
+    connections,
+    integration,
+    secrets: Object.freeze([...secrets]),
+    secretHeader: headerName(options.secretHeader, 'secretHeader', 'x-apigw-secret') as string,
+    allowedOrigins: new Set(origins),
+    allowMissingOrigin: options.allowMissingOrigin === true,
+    allowedHosts:
+      allowedHosts === undefined
+        ? null
+        : new Set(stringList(allowedHosts, 'allowedHosts').map((h) => h.toLowerCase())),
+    apiIds: apiIds === undefined ? null : new Set(stringList(apiIds, 'apiIds')),
+    sourceIpHeader: headerName(options.sourceIpHeader, 'sourceIpHeader', null),
+    trustedProxies: nonNegativeInt(options.trustedProxies, 'trustedProxies', 0),
+    maxBodyBytes: positiveInt(options.maxBodyBytes, 'maxBodyBytes', 131_072),
+    json: Object.freeze({
+      maxDepth: positiveInt(options.maxJsonDepth, 'maxJsonDepth', 32),
+      maxKeys: positiveInt(options.maxJsonKeys, 'maxJsonKeys', 1_000),
+    }),
+    tokenTtlMs: positiveInt(tokens.ttlMs, 'tokens.ttlMs', 60_000),
+    tokenParam: paramName(tokens.queryParam, 'tokens.queryParam', 'token'),
+    channelParam: paramName(options.channelParam, 'channelParam', 'channel'),
+    limits: Object.freeze({
+      connectPerIp: rule(limits.connectPerIp, 'rateLimits.connectPerIp', DEFAULT_RULE),
+      connectPerUser: rule(limits.connectPerUser, 'rateLimits.connectPerUser', DEFAULT_RULE),
+      tokenPerUser: rule(limits.tokenPerUser, 'rateLimits.tokenPerUser', DEFAULT_RULE),
+      messagePerConnection: rule(limits.messagePerConnection, 'rateLimits.messagePerConnection', null),
+    }),
+    auth: Object.freeze({ ...auth }),
+    handlers,
+    handlerKeys: Object.freeze([...handlerKeys]),
+    permissions,
+    connectPermissions,
+    checks: Object.freeze({
+      connect: Object.freeze([...(checks.connect ?? [])]),
+      message: Object.freeze([...(checks.message ?? [])]),
+    }),
+    send: Object.freeze({
+      concurrency: positiveInt(options.send?.concurrency, 'send.concurrency', 32),
+      pageSize: positiveInt(options.send?.pageSize, 'send.pageSize', 500),
+    }),
+    staleConnectionMs: positiveInt(options.staleConnectionMs, 'staleConnectionMs', DEFAULT_STALE_MS),
+    disconnectedRetentionMs: nonNegativeInt(
+      options.disconnectedRetentionMs,
+      'disconnectedRetentionMs',
+      0,
+    ),
+    onEvent: options.onEvent ?? null,
+    clock: options.clock ?? systemClock,
+  })
+}

@@ -1,0 +1,127 @@
+/**
+ * The pipelines: which checks run for which route, in which order. This file is the one place the
+ * order is written down. Cheap, stateless checks come first; the connect rate limit is counted
+ * before origin and token checks so every attempt counts, failed ones included; store writes come
+ * last. A step returns a rejection to stop; the first one wins.
+ */
+import type { GatewayEvent } from './events.js'
+import {
+  channelAccess,
+  channelParam,
+  connectPermissions,
+  loadUser,
+  token,
+} from './checks/identity-checks.js'
+import {
+  jsonMessage,
+  knownConnection,
+  messagePermissions,
+  payloadSchema,
+  selectHandler,
+} from './checks/message-checks.js'
+import { clientAddress, host, origin } from './checks/origin-checks.js'
+import { type LimitRefusal, limitStep } from './checks/rate-limits.js'
+import type { RequestState, Step } from './checks/request-state.js'
+import { bodySize, connectionId, gatewayShape, integrationSecret } from './checks/transport-checks.js'
+import { guard } from './failures.js'
+import type { Config, CustomCheck, RateLimitRule } from './options.js'
+
+/** The ordered steps for each kind of route. */
+export interface Pipelines<TUser> {
+  readonly connect: readonly Step<TUser>[]
+  readonly message: readonly Step<TUser>[]
+  readonly disconnect: readonly Step<TUser>[]
+}
+
+function custom<TUser>(checks: readonly CustomCheck<TUser>[]): Step<TUser>[] {
+  return checks.map(
+    (check) =>
+      async function customCheck(state: RequestState<TUser>) {
+        const rejection = await guard('check', () =>
+          check({
+            request: state.request,
+            connectionId: state.connectionId as string,
+            userId: state.userId,
+            user: state.user,
+            message: state.message,
+            handler: state.handler?.name ?? null,
+          }),
+        )
+        if (rejection === undefined || rejection === null) return undefined
+        return typeof rejection === 'object' && typeof rejection.code === 'string'
+          ? rejection
+          : { code: 'CHECK_FAILED' }
+      },
+  )
+}
+
+/** Builds the pipelines once, at construction, from the normalized configuration. */
+export function buildPipelines<TUser>(
+  config: Config<TUser>,
+  emit: (event: GatewayEvent) => void,
+): Pipelines<TUser> {
+  const limited =
+    (scope: string) =>
+    (state: RequestState<TUser>, refusal: LimitRefusal, rule: RateLimitRule): void =>
+      emit({
+        type: 'rate.limited',
+        at: state.now,
+        scope,
+        count: refusal.count,
+        limit: rule.limit,
+        resetAt: refusal.resetAt,
+      })
+  const present = <T>(steps: (T | null)[]): T[] => steps.filter((s): s is T => s !== null)
+  const always = [bodySize, integrationSecret, gatewayShape, connectionId] as Step<TUser>[]
+
+  return Object.freeze({
+    connect: Object.freeze(
+      present<Step<TUser>>([
+        ...always,
+        clientAddress,
+        limitStep<TUser>('connect.ip', config.limits.connectPerIp, (s) => s.address?.key ?? null, limited('connect.ip')),
+        origin,
+        host,
+        channelParam,
+        token,
+        limitStep<TUser>('connect.user', config.limits.connectPerUser, (s) => s.userId, limited('connect.user')),
+        loadUser,
+        connectPermissions,
+        channelAccess,
+        ...custom(config.checks.connect),
+      ]),
+    ),
+    message: Object.freeze(
+      present<Step<TUser>>([
+        ...always,
+        jsonMessage,
+        knownConnection,
+        limitStep<TUser>(
+          'message.connection',
+          config.limits.messagePerConnection,
+          (s) => s.connectionId,
+          limited('message.connection'),
+        ),
+        selectHandler,
+        loadUser,
+        messagePermissions,
+        payloadSchema,
+        ...custom(config.checks.message),
+      ]),
+    ),
+    disconnect: Object.freeze([...always]),
+  })
+}
+
+/** Runs `steps` in order; resolves the first rejection, or `undefined` when all pass. */
+export async function runSteps<TUser>(
+  steps: readonly Step<TUser>[],
+  state: RequestState<TUser>,
+) {
+  for (const step of steps) {
+    const result = step(state)
+    const rejection = result instanceof Promise ? await result : result
+    if (rejection !== undefined) return rejection
+  }
+  return undefined
+}

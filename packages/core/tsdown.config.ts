@@ -1,0 +1,10 @@
+import { defineConfig } from 'tsdown'
+
+export default defineConfig({
+  entry: ['src/index.ts', 'src/aws/index.ts', 'src/testing/index.ts'],
+  format: 'esm',
+  dts: true,
+  platform: 'neutral',
+  sourcemap: true,
+  clean: true,
+})

@@ -1,0 +1,163 @@
+/**
+ * The HTTP integration (API Gateway's HTTP_PROXY): each event becomes a `POST` to
+ * `baseUrl/connect`, `baseUrl/disconnect`, `baseUrl/default` or `baseUrl/<route>`, carrying the
+ * headers API Gateway adds. Requests go through `node:http`/`node:https` with a keep-alive
+ * agent, never `fetch`, which would add headers (`sec-fetch-mode`, `accept-language`, …) that
+ * API Gateway does not send. The only host ever contacted is the one in `baseUrl`.
+ */
+import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http'
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https'
+import type {
+  Backend,
+  BackendCall,
+  BackendResult,
+  ClientConnection,
+  InboundMessage,
+} from './backend.js'
+import type { GatewayClock } from './clock.js'
+import { newTraceId } from './ids.js'
+
+/** Settings of the HTTP integration. */
+export interface HttpBackendOptions {
+  readonly baseUrl: URL
+  readonly apiId: string
+  readonly secret: { readonly header: string; readonly value: string } | undefined
+  readonly timeoutMs: number
+  readonly maxSockets: number
+  /** Larger response bodies fail the call. */
+  readonly maxResponseBytes: number
+  readonly clock: GatewayClock
+}
+
+/** Handshake headers API Gateway forwards on `$connect` only. */
+const CONNECT_HEADER = /^(origin|cookie|user-agent|sec-websocket-[a-z0-9-]+)$/i
+
+/** Creates the HTTP integration. See `Backend` for the failure contract. */
+export function createHttpBackend(options: HttpBackendOptions): Backend {
+  const { baseUrl, apiId, secret, timeoutMs, maxResponseBytes, clock } = options
+  const isHttps = baseUrl.protocol === 'https:'
+  const agentOptions = { keepAlive: true, maxSockets: options.maxSockets, maxFreeSockets: 64 }
+  const agent = isHttps ? new HttpsAgent(agentOptions) : new HttpAgent(agentOptions)
+  const send = isHttps ? httpsRequest : httpRequest
+  // URL keeps IPv6 literals bracketed; the socket layer wants them bare.
+  const hostname = baseUrl.hostname.replace(/^\[(.*)\]$/, '$1')
+  const port = baseUrl.port === '' ? (isHttps ? 443 : 80) : Number(baseUrl.port)
+  const basePath = baseUrl.pathname
+  let destroyed = false
+  const inflight = new Set<() => void>()
+
+  function commonHeaders(client: ClientConnection, now: number): Record<string, string> {
+    const headers: Record<string, string> = {
+      Host: baseUrl.host,
+      connectionId: client.connectionId,
+      'X-Amzn-Apigateway-Api-Id': apiId,
+      'X-Amzn-Trace-Id': newTraceId(now),
+      'X-Forwarded-For': client.forwardedFor,
+      'X-Forwarded-Port': '443',
+      'X-Forwarded-Proto': 'https',
+    }
+    if (secret) headers[secret.header] = secret.value
+    return headers
+  }
+
+  function post(
+    path: string,
+    headers: Record<string, string | string[]>,
+    body: Buffer | null,
+  ): Promise<BackendResult> {
+    if (destroyed) return Promise.reject(new Error('the gateway is closed'))
+    headers['Content-Length'] = String(body?.length ?? 0)
+    return new Promise<BackendResult>((resolve, reject) => {
+      let settled = false
+      const req = send({ agent, hostname, port, method: 'POST', path, headers, setHost: false })
+      const abort = (): void => {
+        req.destroy(new Error('the gateway is closed'))
+      }
+      const finish = (error: Error | null, result?: BackendResult): void => {
+        if (settled) return
+        settled = true
+        clock.clearTimeout(timer)
+        inflight.delete(abort)
+        if (error) reject(error)
+        else if (result) resolve(result)
+      }
+      const timer = clock.setTimeout(() => {
+        req.destroy(new Error(`integration timeout after ${timeoutMs} ms`))
+      }, timeoutMs)
+      inflight.add(abort)
+      req.on('error', (err) => finish(err))
+      req.on('response', (res: IncomingMessage) => {
+        const chunks: Buffer[] = []
+        let size = 0
+        res.on('data', (chunk: Buffer) => {
+          size += chunk.length
+          if (size > maxResponseBytes) {
+            req.destroy(new Error(`integration response over ${maxResponseBytes} bytes`))
+            return
+          }
+          chunks.push(chunk)
+        })
+        res.on('error', (err) => finish(err))
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8')
+          finish(null, {
+            status: res.statusCode ?? 500,
+            headers: flattenHeaders(res.headers),
+            body: text.length > 0 ? text : null,
+          })
+        })
+      })
+      req.end(body ?? undefined)
+    })
+  }
+
+  return {
+    connect(client: ClientConnection, call: BackendCall) {
+      // The client's handshake headers first, then API Gateway's own, which win on a clash.
+      const forwarded = new Map<string, { name: string; values: string[] }>()
+      for (const [name, value] of client.headers) {
+        if (!CONNECT_HEADER.test(name)) continue
+        const key = name.toLowerCase()
+        const entry = forwarded.get(key)
+        if (entry) entry.values.push(value)
+        else forwarded.set(key, { name, values: [value] })
+      }
+      const headers: Record<string, string> = {}
+      for (const [key, { name, values }] of forwarded) {
+        headers[name] = values.join(key === 'cookie' ? '; ' : ', ')
+      }
+      Object.assign(headers, commonHeaders(client, call.requestTimeEpoch))
+      const path = `${basePath}/connect${client.query ? `?${client.query}` : ''}`
+      return post(path, headers, null)
+    },
+
+    message(client: ClientConnection, call: BackendCall, message: InboundMessage) {
+      const headers = commonHeaders(client, call.requestTimeEpoch)
+      headers['User-Agent'] = `AmazonAPIGateway_${apiId}`
+      const segment = message.route === '$default' ? 'default' : encodeURIComponent(message.route)
+      return post(`${basePath}/${segment}`, headers, message.bytes)
+    },
+
+    disconnect(client: ClientConnection, call: BackendCall) {
+      const headers = commonHeaders(client, call.requestTimeEpoch)
+      headers['User-Agent'] = `AmazonAPIGateway_${apiId}`
+      return post(`${basePath}/disconnect`, headers, null)
+    },
+
+    destroy() {
+      if (destroyed) return
+      destroyed = true
+      for (const abort of [...inflight]) abort()
+      agent.destroy()
+    },
+  }
+}
+
+function flattenHeaders(headers: IncomingMessage['headers']): Record<string, string> {
+  const out: Record<string, string> = {}
+  for (const [name, value] of Object.entries(headers)) {
+    if (value === undefined) continue
+    out[name] = Array.isArray(value) ? value.join(', ') : value
+  }
+  return out
+}

@@ -1,0 +1,607 @@
+/**
+ * `kyselyStore()`: the apigw-ws store SPI over a user-owned Kysely instance, for SQLite
+ * (better-sqlite3) on one machine and PostgreSQL (pg) when many backend instances share state.
+ * Every atomic operation is a single SQL statement (upsert, conditional update, or guarded
+ * insert with `RETURNING`), so atomicity comes from the database, never from a read followed
+ * by a write. Fixed-shape statements are compiled once per store; only `cleanup` builds its
+ * queries per call. The schema comes from this package's migrations; the store runs no DDL.
+ */
+import type {
+  CleanupCounts,
+  CleanupRequest,
+  ConnectionFilter,
+  ConnectionRecord,
+  ConnectionStore,
+  LimitResult,
+  LimitStore,
+  NewConnection,
+  Page,
+  PageRequest,
+  Store,
+  TokenRecord,
+  TokenStore,
+} from '@apigw-ws/core'
+import { type Kysely, type RawBuilder, sql } from 'kysely'
+import { type KyselyStoreDialect, resolveDialect } from './dialect.js'
+import { prepare } from './prepared.js'
+import {
+  checkTablePrefix,
+  DEFAULT_TABLE_PREFIX,
+  type StoreDatabase,
+  tableNames,
+} from './schema.js'
+import { tablePrefixPlugin } from './table-prefix-plugin.js'
+
+/** Options for {@link kyselyStore}. */
+export interface KyselyStoreOptions<DB> {
+  /**
+   * The Kysely instance to run on, owned by the caller (the store never destroys it). Its
+   * plugins are not applied to the store's queries: the store's SQL must not be rewritten by,
+   * say, `CamelCasePlugin`. Pass the root instance, not a transaction.
+   */
+  readonly db: Kysely<DB>
+  /**
+   * Prefix of every table the store uses, as created by `migrate(db, { tablePrefix })` with the
+   * same value. Must match `^[a-z_][a-z0-9_]{0,30}$`. Default `'apigw_'`.
+   */
+  readonly tablePrefix?: string | undefined
+  /**
+   * The SQL dialect. Detected from the instance's adapter (`SqliteAdapter`, `PostgresAdapter`)
+   * when omitted; set it for a third-party dialect that speaks SQLite or PostgreSQL SQL.
+   */
+  readonly dialect?: KyselyStoreDialect | undefined
+}
+
+/** How many ids one `IN (…)` list binds at most (well under every driver's parameter limit). */
+const ID_CHUNK = 500
+
+const CONNECTION_COLUMNS = [
+  'connections.id',
+  'connections.user_id',
+  'connections.api_id',
+  'connections.stage',
+  'connections.domain_name',
+  'connections.connected_at',
+  'connections.last_seen_at',
+  'connections.request_count',
+  'connections.disconnected_at',
+] as const
+
+const TOKEN_COLUMNS = ['hash', 'user_id', 'session_hash', 'channel', 'expires_at'] as const
+
+interface ConnectionRow {
+  readonly id: string
+  readonly user_id: string | null
+  readonly api_id: string | null
+  readonly stage: string | null
+  readonly domain_name: string | null
+  readonly connected_at: number | string | bigint
+  readonly last_seen_at: number | string | bigint
+  readonly request_count: number | string | bigint
+  readonly disconnected_at: number | string | bigint | null
+  readonly channels: unknown
+}
+
+interface TokenRow {
+  readonly hash: string
+  readonly user_id: string
+  readonly session_hash: string | null
+  readonly channel: string | null
+  readonly expires_at: number | string | bigint
+}
+
+/**
+ * The channels of the connection in the enclosing query, in subscription order, as one value:
+ * a `text[]` on PostgreSQL (parsed to an array by pg) and a JSON array text on SQLite (3.44+,
+ * for the ordered aggregate). A correlated subquery keeps every read of a record to one statement.
+ */
+function channelsOf(dialect: KyselyStoreDialect): RawBuilder<unknown> {
+  const channel = sql.ref('ch.channel')
+  const from = sql`${sql.table('subscriptions')} as ${sql.id('ch')}`
+  const where = sql`${sql.ref('ch.connection_id')} = ${sql.ref('connections.id')}`
+  const order = sql.ref('ch.seq')
+  return dialect === 'postgres'
+    ? sql`array(select ${channel} from ${from} where ${where} order by ${order})`
+    : sql`(select json_group_array(${channel} order by ${order}) from ${from} where ${where})`
+}
+
+function toChannels(value: unknown): readonly string[] {
+  const list: unknown = typeof value === 'string' ? JSON.parse(value) : value
+  if (list === null || list === undefined) return Object.freeze([])
+  if (!Array.isArray(list) || !list.every((item) => typeof item === 'string')) {
+    throw new TypeError('kysely store: unexpected channels value from the database')
+  }
+  return Object.freeze([...list])
+}
+
+function toConnection(row: ConnectionRow): ConnectionRecord {
+  return Object.freeze({
+    connectionId: row.id,
+    userId: row.user_id,
+    channels: toChannels(row.channels),
+    apiId: row.api_id,
+    stage: row.stage,
+    domainName: row.domain_name,
+    connectedAt: Number(row.connected_at),
+    lastSeenAt: Number(row.last_seen_at),
+    requestCount: Number(row.request_count),
+    disconnectedAt: row.disconnected_at === null ? null : Number(row.disconnected_at),
+  })
+}
+
+function toToken(row: TokenRow): TokenRecord {
+  return Object.freeze({
+    hash: row.hash,
+    userId: row.user_id,
+    sessionHash: row.session_hash,
+    channel: row.channel,
+    expiresAt: Number(row.expires_at),
+  })
+}
+
+function assertTime(where: string, name: string, value: unknown): asserts value is number {
+  if (typeof value !== 'number' || !Number.isFinite(value)) {
+    throw new TypeError(`${where}: ${name} must be a finite number of ms`)
+  }
+}
+
+function assertCount(where: string, name: string, value: unknown, min: number): void {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min) {
+    throw new TypeError(`${where}: ${name} must be an integer of at least ${min}`)
+  }
+}
+
+function assertText(where: string, name: string, value: unknown): asserts value is string {
+  if (typeof value !== 'string') throw new TypeError(`${where}: ${name} must be a string`)
+}
+
+/** Reads the one selector of a filter; `TypeError` unless exactly one is set. */
+function filterSelector(filter: ConnectionFilter): 'userId' | 'channel' | 'all' {
+  if (typeof filter !== 'object' || filter === null) {
+    throw new TypeError('connections.list: filter must be an object')
+  }
+  const record = filter as { userId?: unknown; channel?: unknown; all?: unknown }
+  const set = (['userId', 'channel', 'all'] as const).filter((key) => record[key] !== undefined)
+  const [selector] = set
+  if (
+    set.length !== 1 ||
+    (selector === 'userId' && typeof record.userId !== 'string') ||
+    (selector === 'channel' && typeof record.channel !== 'string') ||
+    (selector === 'all' && record.all !== true)
+  ) {
+    throw new TypeError(
+      'connections.list: filter must set exactly one of userId (string), channel (string), all (true)',
+    )
+  }
+  return selector as 'userId' | 'channel' | 'all'
+}
+
+/** Removes duplicates, keeping the first occurrence (the subscription order). */
+function uniqueChannels(channels: readonly string[]): string[] {
+  if (!Array.isArray(channels)) {
+    throw new TypeError('connections.create: channels must be an array of strings')
+  }
+  for (const channel of channels) assertText('connections.create', 'channels[]', channel)
+  return [...new Set(channels)]
+}
+
+function chunks<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = []
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size))
+  return out
+}
+
+/** The store's statements, compiled once for one dialect and table prefix. */
+function statements(db: Kysely<StoreDatabase>, dialect: KyselyStoreDialect) {
+  const channels = channelsOf(dialect).as('channels')
+  const live = () =>
+    db
+      .selectFrom('connections')
+      .select([...CONNECTION_COLUMNS, channels])
+      .where('connections.disconnected_at', 'is', null)
+
+  return {
+    createConnection: prepare(
+      (p: {
+        id: string
+        userId: string | null
+        apiId: string | null
+        stage: string | null
+        domainName: string | null
+        now: number
+      }) =>
+        db
+          .insertInto('connections')
+          .values({
+            id: p.id,
+            user_id: p.userId,
+            api_id: p.apiId,
+            stage: p.stage,
+            domain_name: p.domainName,
+            connected_at: p.now,
+            last_seen_at: p.now,
+            request_count: 0,
+            disconnected_at: null,
+          })
+          .onConflict((oc) => oc.column('id').doNothing())
+          .returning('id'),
+    ),
+    // Inserts only while the connection is connected; a repeated subscribe turns into a no-op
+    // update so that it still returns a row (true) in the same single statement.
+    subscribe: prepare((p: { id: string; channel: string }) =>
+      db
+        .insertInto('subscriptions')
+        .columns(['connection_id', 'channel'])
+        .expression(
+          db
+            .selectNoFrom((eb) => [
+              eb.val(p.id).as('connection_id'),
+              eb.val(p.channel).as('channel'),
+            ])
+            .where((eb) =>
+              eb.exists(
+                eb
+                  .selectFrom('connections')
+                  .select(sql.lit(1).as('one'))
+                  .where('connections.id', '=', p.id)
+                  .where('connections.disconnected_at', 'is', null),
+              ),
+            ),
+        )
+        .onConflict((oc) =>
+          oc
+            .columns(['connection_id', 'channel'])
+            .doUpdateSet({ channel: (eb) => eb.ref('excluded.channel') }),
+        )
+        .returning('seq'),
+    ),
+    unsubscribe: prepare((p: { id: string; channel: string }) =>
+      db
+        .deleteFrom('subscriptions')
+        .where('connection_id', '=', p.id)
+        .where('channel', '=', p.channel)
+        .returning('seq'),
+    ),
+    get: prepare((p: { id: string }) =>
+      db
+        .selectFrom('connections')
+        .select([...CONNECTION_COLUMNS, channels])
+        .where('connections.id', '=', p.id),
+    ),
+    touch: prepare((p: { id: string; now: number }) =>
+      db
+        .updateTable('connections')
+        .set({
+          request_count: sql<number>`${sql.ref('connections.request_count')} + 1`,
+          last_seen_at: p.now,
+        })
+        .where('connections.id', '=', p.id)
+        .where('connections.disconnected_at', 'is', null)
+        .returning([...CONNECTION_COLUMNS, channels]),
+    ),
+    disconnect: prepare((p: { id: string; now: number }) =>
+      db
+        .updateTable('connections')
+        .set({ disconnected_at: p.now })
+        .where('connections.id', '=', p.id)
+        .where('connections.disconnected_at', 'is', null)
+        .returning('connections.id'),
+    ),
+    listAll: prepare((p: { cursor: string; limit: number }) =>
+      live().where('connections.id', '>', p.cursor).orderBy('connections.id').limit(p.limit),
+    ),
+    listByUser: prepare((p: { userId: string; cursor: string; limit: number }) =>
+      live()
+        .where('connections.user_id', '=', p.userId)
+        .where('connections.id', '>', p.cursor)
+        .orderBy('connections.id')
+        .limit(p.limit),
+    ),
+    // Keyset on the subscription's connection id so the (channel, connection_id) index serves
+    // both the filter and the order.
+    listByChannel: prepare((p: { channel: string; cursor: string; limit: number }) =>
+      db
+        .selectFrom('subscriptions as s')
+        .innerJoin('connections', 'connections.id', 's.connection_id')
+        .select([...CONNECTION_COLUMNS, channels])
+        .where('s.channel', '=', p.channel)
+        .where('s.connection_id', '>', p.cursor)
+        .where('connections.disconnected_at', 'is', null)
+        .orderBy('s.connection_id')
+        .limit(p.limit),
+    ),
+    putToken: prepare(
+      (p: {
+        hash: string
+        userId: string
+        sessionHash: string | null
+        channel: string | null
+        expiresAt: number
+      }) =>
+        db.insertInto('tokens').values({
+          hash: p.hash,
+          user_id: p.userId,
+          session_hash: p.sessionHash,
+          channel: p.channel,
+          expires_at: p.expiresAt,
+          used_at: null,
+        }),
+    ),
+    // The whole check-and-mark is the WHERE clause of one UPDATE: under concurrency the row
+    // lock serializes the updates and every loser re-checks `used_at IS NULL` and matches nothing.
+    consume: prepare((p: { hash: string; sessionHash: string | null; now: number }) =>
+      db
+        .updateTable('tokens')
+        .set({ used_at: p.now })
+        .where('hash', '=', p.hash)
+        .where('used_at', 'is', null)
+        .where('expires_at', '>', p.now)
+        .where((eb) => eb.or([eb('session_hash', 'is', null), eb('session_hash', '=', p.sessionHash)]))
+        .returning([...TOKEN_COLUMNS]),
+    ),
+    // Count and window reset are decided inside the upsert. Both SET expressions read the row
+    // as it was before this statement (SQL semantics in PostgreSQL and SQLite alike), so the
+    // second CASE sees the old `reset_at`; the new window's end comes from `excluded`.
+    hit: prepare((p: { key: string; now: number; resetAt: number }) => {
+      const resetAt = sql.ref('rate_limits.reset_at')
+      return db
+        .insertInto('rate_limits')
+        .values({ key: p.key, count: 1, reset_at: p.resetAt })
+        .onConflict((oc) =>
+          oc.column('key').doUpdateSet({
+            count: sql<number>`case when ${resetAt} <= ${p.now} then 1 else ${sql.ref('rate_limits.count')} + 1 end`,
+            reset_at: sql<number>`case when ${resetAt} <= ${p.now} then ${sql.ref('excluded.reset_at')} else ${resetAt} end`,
+          }),
+        )
+        .returning(['count', 'reset_at'])
+    }),
+  }
+}
+
+/**
+ * Creates a store over `options.db`. The tables must exist: run {@link migrate} (or apply
+ * {@link migrations} with your own `Migrator`) with the same `tablePrefix` first; the store never
+ * creates or alters tables.
+ *
+ * Atomicity and concurrency: `tokens.consume`, `limits.hit`, `connections.touch`,
+ * `connections.disconnect`, `connections.create` (without channels) and `connections.subscribe`
+ * are each one statement, so they hold under any number of concurrent callers, in one process
+ * or across many processes sharing a PostgreSQL database: N concurrent consumes of one token
+ * yield exactly one record, N concurrent hits yield counts 1..N. `connections.create` with
+ * channels and the connection part of `cleanup` run two statements in one transaction.
+ * Records with `channels` read them in the same statement (a correlated subquery).
+ *
+ * Failures: database errors reject the returned promise unchanged (the gateway fails closed on
+ * them); programmer errors (non-finite times, invalid rules, an invalid `list` page or filter)
+ * reject with `TypeError`. `tokens.put` rejects when the hash exists.
+ *
+ * Throws `TypeError` at construction, naming the option, for a missing `db`, an invalid
+ * `tablePrefix`, or a dialect other than SQLite or PostgreSQL.
+ *
+ * @example
+ * ```ts
+ * import Database from 'better-sqlite3'
+ * import { Kysely, SqliteDialect } from 'kysely'
+ * import { kyselyStore, migrate } from '@apigw-ws/store-kysely'
+ *
+ * const db = new Kysely<unknown>({ dialect: new SqliteDialect({ database: new Database('ws.db') }) })
+ * await migrate(db)
+ * const store = kyselyStore({ db })
+ * ```
+ */
+export function kyselyStore<DB>(options: KyselyStoreOptions<DB>): Store {
+  if (typeof options !== 'object' || options === null) {
+    throw new TypeError('kyselyStore: options must be an object')
+  }
+  const { db: userDb } = options
+  if (
+    typeof userDb !== 'object' ||
+    userDb === null ||
+    typeof (userDb as { getExecutor?: unknown }).getExecutor !== 'function'
+  ) {
+    throw new TypeError('kyselyStore: option "db" must be a Kysely instance')
+  }
+  const dialect = resolveDialect(userDb, options.dialect)
+  const prefix = checkTablePrefix(options.tablePrefix ?? DEFAULT_TABLE_PREFIX)
+  // The user's Kysely is typed with the user's tables; the store's own view of the same
+  // connection is typed with its logical tables, which the prefix plugin maps to the real ones.
+  const db = (userDb.withoutPlugins() as unknown as Kysely<StoreDatabase>).withPlugin(
+    tablePrefixPlugin(tableNames(prefix)),
+  )
+  const q = statements(db, dialect)
+
+  const connections: ConnectionStore = Object.freeze({
+    async create(connection: NewConnection): Promise<boolean> {
+      assertText('connections.create', 'connectionId', connection.connectionId)
+      assertTime('connections.create', 'connectedAt', connection.connectedAt)
+      const channels = uniqueChannels(connection.channels)
+      const params = {
+        id: connection.connectionId,
+        userId: connection.userId ?? null,
+        apiId: connection.apiId ?? null,
+        stage: connection.stage ?? null,
+        domainName: connection.domainName ?? null,
+        now: connection.connectedAt,
+      }
+      if (channels.length === 0) {
+        return (await q.createConnection.run(db, params)).rows.length > 0
+      }
+      // The record and its channels appear together or not at all.
+      return db.transaction().execute(async (trx) => {
+        const created = await q.createConnection.run(trx, params)
+        if (created.rows.length === 0) return false
+        for (const channel of channels) {
+          await q.subscribe.run(trx, { id: connection.connectionId, channel })
+        }
+        return true
+      })
+    },
+
+    async get(connectionId: string): Promise<ConnectionRecord | null> {
+      assertText('connections.get', 'connectionId', connectionId)
+      const [row] = (await q.get.run(db, { id: connectionId })).rows
+      return row === undefined ? null : toConnection(row)
+    },
+
+    async touch(connectionId: string, now: number): Promise<ConnectionRecord | null> {
+      assertText('connections.touch', 'connectionId', connectionId)
+      assertTime('connections.touch', 'now', now)
+      const [row] = (await q.touch.run(db, { id: connectionId, now })).rows
+      return row === undefined ? null : toConnection(row)
+    },
+
+    async disconnect(connectionId: string, now: number): Promise<boolean> {
+      assertText('connections.disconnect', 'connectionId', connectionId)
+      assertTime('connections.disconnect', 'now', now)
+      return (await q.disconnect.run(db, { id: connectionId, now })).rows.length > 0
+    },
+
+    async subscribe(connectionId: string, channel: string): Promise<boolean> {
+      assertText('connections.subscribe', 'connectionId', connectionId)
+      assertText('connections.subscribe', 'channel', channel)
+      return (await q.subscribe.run(db, { id: connectionId, channel })).rows.length > 0
+    },
+
+    async unsubscribe(connectionId: string, channel: string): Promise<boolean> {
+      assertText('connections.unsubscribe', 'connectionId', connectionId)
+      assertText('connections.unsubscribe', 'channel', channel)
+      return (await q.unsubscribe.run(db, { id: connectionId, channel })).rows.length > 0
+    },
+
+    async list(filter: ConnectionFilter, request: PageRequest): Promise<Page<ConnectionRecord>> {
+      const selector = filterSelector(filter)
+      const { limit } = request
+      const cursor = request.cursor ?? null
+      assertCount('connections.list', 'limit', limit, 1)
+      if (cursor !== null && typeof cursor !== 'string') {
+        throw new TypeError('connections.list: cursor must be a string, null or absent')
+      }
+      // One row more than asked tells whether another page exists. Connection ids are never
+      // empty, so '' sorts before every id and serves as the first page's cursor.
+      const p = { cursor: cursor ?? '', limit: limit + 1 }
+      const { rows } =
+        selector === 'all'
+          ? await q.listAll.run(db, p)
+          : selector === 'userId'
+            ? await q.listByUser.run(db, { ...p, userId: (filter as { userId: string }).userId })
+            : await q.listByChannel.run(db, {
+                ...p,
+                channel: (filter as { channel: string }).channel,
+              })
+      const items = rows.slice(0, limit).map(toConnection)
+      const last = items[items.length - 1]
+      return Object.freeze({
+        items: Object.freeze(items),
+        nextCursor: rows.length > limit && last !== undefined ? last.connectionId : null,
+      })
+    },
+  })
+
+  const tokens: TokenStore = Object.freeze({
+    async put(token: TokenRecord): Promise<void> {
+      assertText('tokens.put', 'hash', token.hash)
+      assertText('tokens.put', 'userId', token.userId)
+      assertTime('tokens.put', 'expiresAt', token.expiresAt)
+      await q.putToken.run(db, {
+        hash: token.hash,
+        userId: token.userId,
+        sessionHash: token.sessionHash ?? null,
+        channel: token.channel ?? null,
+        expiresAt: token.expiresAt,
+      })
+    },
+
+    async consume(
+      hash: string,
+      options: { readonly sessionHash: string | null; readonly now: number },
+    ): Promise<TokenRecord | null> {
+      assertText('tokens.consume', 'hash', hash)
+      assertTime('tokens.consume', 'now', options.now)
+      const { rows } = await q.consume.run(db, {
+        hash,
+        sessionHash: options.sessionHash ?? null,
+        now: options.now,
+      })
+      const [row] = rows
+      return row === undefined ? null : toToken(row)
+    },
+  })
+
+  const limits: LimitStore = Object.freeze({
+    async hit(
+      key: string,
+      rule: { readonly limit: number; readonly windowMs: number },
+      now: number,
+    ): Promise<LimitResult> {
+      assertText('limits.hit', 'key', key)
+      // A NaN window would never end and a NaN limit would allow everything: refuse both.
+      assertCount('limits.hit', 'rule.limit', rule.limit, 0)
+      assertCount('limits.hit', 'rule.windowMs', rule.windowMs, 1)
+      assertTime('limits.hit', 'now', now)
+      const [row] = (await q.hit.run(db, { key, now, resetAt: now + rule.windowMs })).rows
+      if (row === undefined) throw new Error('limits.hit: the upsert returned no row')
+      const count = Number(row.count)
+      return Object.freeze({ allowed: count <= rule.limit, count, resetAt: Number(row.reset_at) })
+    },
+  })
+
+  async function cleanupConnections(request: CleanupRequest): Promise<number> {
+    // Subscriptions reference connections with ON DELETE CASCADE, but SQLite enforces foreign
+    // keys only when the connection enabled them, so they are deleted explicitly as well, in the
+    // same transaction so a failure cannot leave orphans behind.
+    return db.transaction().execute(async (trx) => {
+      const gone = await trx
+        .deleteFrom('connections')
+        .where('connections.id', 'in', (eb) =>
+          eb
+            .selectFrom('connections')
+            .select('connections.id')
+            .where((w) =>
+              w.or([
+                w('connections.disconnected_at', '<=', request.disconnectedBefore),
+                w('connections.connected_at', '<=', request.connectedBefore),
+              ]),
+            )
+            .limit(request.batchSize),
+        )
+        .returning('connections.id')
+        .execute()
+      const ids = gone.map((row) => row.id)
+      for (const chunk of chunks(ids, ID_CHUNK)) {
+        await trx.deleteFrom('subscriptions').where('connection_id', 'in', chunk).execute()
+      }
+      return ids.length
+    })
+  }
+
+  async function cleanup(request: CleanupRequest): Promise<CleanupCounts> {
+    assertTime('cleanup', 'now', request.now)
+    assertTime('cleanup', 'disconnectedBefore', request.disconnectedBefore)
+    assertTime('cleanup', 'connectedBefore', request.connectedBefore)
+    assertCount('cleanup', 'batchSize', request.batchSize, 1)
+    const { now, batchSize } = request
+    const tokensDeleted = await db
+      .deleteFrom('tokens')
+      .where('hash', 'in', (eb) =>
+        eb
+          .selectFrom('tokens')
+          .select('hash')
+          .where((w) => w.or([w('expires_at', '<=', now), w('used_at', 'is not', null)]))
+          .limit(batchSize),
+      )
+      .executeTakeFirst()
+    const limitsDeleted = await db
+      .deleteFrom('rate_limits')
+      .where('key', 'in', (eb) =>
+        eb.selectFrom('rate_limits').select('key').where('reset_at', '<=', now).limit(batchSize),
+      )
+      .executeTakeFirst()
+    return Object.freeze({
+      tokens: Number(tokensDeleted.numDeletedRows),
+      rateLimits: Number(limitsDeleted.numDeletedRows),
+      connections: await cleanupConnections(request),
+    })
+  }
+
+  return Object.freeze({ connections, tokens, limits, cleanup })
+}
