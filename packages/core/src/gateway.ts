@@ -87,6 +87,11 @@ export interface Gateway {
   cleanup(options?: CleanupOptions): Promise<CleanupCounts>
   /** Sends to connections, users, channels or everyone (requires the `connections` option). */
   readonly send: Sender
+  /**
+   * The largest body the gateway accepts, in bytes. Adapters that read bodies themselves stop
+   * reading one byte past it (and may refuse a larger `Content-Length` without reading).
+   */
+  readonly maxBodyBytes: number
 }
 
 const CLEANUP_MAX_ROUNDS = 1_000
@@ -397,6 +402,7 @@ export function createGateway<TUser = unknown>(options: GatewayOptions<TUser>): 
     issueToken,
     cleanup,
     send,
+    maxBodyBytes: config.maxBodyBytes,
   })
 }
 

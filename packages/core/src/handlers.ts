@@ -77,10 +77,17 @@ export interface RegisteredHandler<TUser> {
   readonly handle: (context: HandlerContext<TUser>, input: unknown) => unknown
 }
 
-/** Handlers as the `handlers` option accepts them. */
+/** Any handler for users of type `TUser`, its input type erased (what registries hold). */
+export interface AnyHandler<TUser> {
+  readonly schema?: StandardSchemaV1<unknown, unknown>
+  readonly permissions?: Permissions
+  handle(context: HandlerContext<TUser>, input: never): unknown
+}
+
+/** Handlers as the `handlers` option accepts them: a record or a `Map` of name → handler. */
 export type HandlerMap<TUser> =
-  | Readonly<Record<string, Handler<TUser, never>>>
-  | ReadonlyMap<string, Handler<TUser, never>>
+  | Readonly<Record<string, AnyHandler<TUser>>>
+  | ReadonlyMap<string, AnyHandler<TUser>>
 
 /** Builds the frozen registry; throws `TypeError` for malformed names or definitions. */
 export function buildRegistry<TUser>(
@@ -90,7 +97,7 @@ export function buildRegistry<TUser>(
   if (handlers === undefined) return registry
   const entries =
     handlers instanceof Map ? [...handlers.entries()] : Object.entries(handlers as object)
-  for (const [name, value] of entries as [string, Handler<TUser, never>][]) {
+  for (const [name, value] of entries as [string, AnyHandler<TUser>][]) {
     if (!isHandlerName(name)) {
       throw new TypeError(
         `handlers: "${name}" is not a valid handler name (^[A-Za-z][A-Za-z0-9_-]{0,63}$)`,

@@ -3,6 +3,7 @@
  * exported from here; anything not exported is internal and may change.
  */
 export type { FetchOptions } from './adapters/fetch.js'
+export { ROUTE_KEY_HEADER, parseRoute, resolveRoute } from './adapters/fetch.js'
 export type { WebSocketEvent, WebSocketResult } from './adapters/lambda.js'
 export type { Clock } from './clock.js'
 export { systemClock } from './clock.js'
@@ -14,7 +15,7 @@ export type {
   TokenRequest,
 } from './gateway.js'
 export { createGateway } from './gateway.js'
-export type { EventMeta, Handler, HandlerContext, HandlerMap } from './handlers.js'
+export type { AnyHandler, EventMeta, Handler, HandlerContext, HandlerMap } from './handlers.js'
 export { defineHandler } from './handlers.js'
 export type {
   AuthHooks,

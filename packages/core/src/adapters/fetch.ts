@@ -20,8 +20,6 @@ export interface FetchOptions {
   readonly peer?: string
 }
 
-const ROUTE_KEY_HEADER = 'x-apigw-route-key'
-
 /** Resolves a route name or key to a `RouteKey`; `null` for names no route can have. */
 export function parseRoute(value: string): RouteKey | null {
   if (value === '$connect' || value === '$disconnect' || value === '$default') return value
@@ -29,7 +27,21 @@ export function parseRoute(value: string): RouteKey | null {
   return route.startsWith('$') || isHandlerName(route) ? route : null
 }
 
-function lastSegment(pathname: string): string {
+/**
+ * The route of an integration request: `explicit` when the mount names it, else the
+ * `x-apigw-route-key` header when the integration maps one, else the last path segment.
+ * `null` when the result cannot be a route (the adapter answers 404).
+ */
+export function resolveRoute(
+  explicit: string | undefined,
+  headerValue: string | null | undefined,
+  pathname: string,
+): RouteKey | null {
+  return parseRoute(explicit ?? headerValue ?? lastSegment(pathname))
+}
+
+/** The request header naming the route, when the integration maps `context.routeKey` to it. */
+export function lastSegment(pathname: string): string {
   const trimmed = pathname.endsWith('/') ? pathname.slice(0, -1) : pathname
   return decodeURIComponentSafe(trimmed.slice(trimmed.lastIndexOf('/') + 1))
 }
@@ -82,8 +94,7 @@ export async function fromFetchRequest(
   maxBodyBytes: number,
 ): Promise<GatewayRequest | Rejection> {
   const url = new URL(request.url)
-  const routeName = options.route ?? request.headers.get(ROUTE_KEY_HEADER) ?? lastSegment(url.pathname)
-  const route = parseRoute(routeName)
+  const route = resolveRoute(options.route, request.headers.get(ROUTE_KEY_HEADER), url.pathname)
   if (route === null) return reject('ROUTE_UNKNOWN')
   if (request.method !== 'POST') return reject('METHOD_NOT_ALLOWED')
   const declared = request.headers.get('content-length')
