@@ -63,8 +63,11 @@ export interface Backend {
     call: BackendCall,
     close: { readonly code: number; readonly reason: string },
   ): Promise<BackendResult>
-  /** Aborts in-flight calls and makes later calls reject at once. Idempotent. */
-  destroy(): void
+  /**
+   * Aborts in-flight calls, makes later calls reject at once, and resolves when every socket the
+   * integration opened is closed. Idempotent.
+   */
+  destroy(): Promise<void>
 }
 
 /** Whether `status` is a 2xx success. */

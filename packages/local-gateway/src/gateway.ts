@@ -389,7 +389,7 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
       })
     })
   } catch (error) {
-    backend.destroy()
+    await backend.destroy()
     throw error
   }
 
@@ -407,7 +407,7 @@ export async function startLocalGateway(options: LocalGatewayOptions): Promise<L
     for (const conn of sockets) conn.socket.terminate()
     await within(opts.closeTimeoutMs, Promise.all(open.map((c) => c.closed)))
     await within(opts.closeTimeoutMs, Promise.allSettled([...inflight]))
-    backend.destroy()
+    await backend.destroy()
     server.closeAllConnections()
     await serverClosed
   }

@@ -145,10 +145,21 @@ export function createHttpBackend(options: HttpBackendOptions): Backend {
     },
 
     destroy() {
-      if (destroyed) return
-      destroyed = true
-      for (const abort of [...inflight]) abort()
+      if (!destroyed) {
+        destroyed = true
+        for (const abort of [...inflight]) abort()
+      }
+      const sockets = [agent.sockets, agent.freeSockets].flatMap((byHost) =>
+        Object.values(byHost).flatMap((list) => list ?? []),
+      )
       agent.destroy()
+      return Promise.all(
+        sockets.map((socket) =>
+          socket.closed
+            ? undefined
+            : new Promise<void>((resolve) => socket.once('close', () => resolve())),
+        ),
+      ).then(() => undefined)
     },
   }
 }

@@ -63,9 +63,11 @@ export function createLambdaBackend(options: LambdaBackendOptions): Backend {
       ),
     disconnect: (client, call, close) => invoke(disconnectEvent(client, call, settings, close)),
     destroy() {
-      if (destroyed) return
-      destroyed = true
-      for (const fail of [...inflight]) fail(new Error('the gateway is closed'))
+      if (!destroyed) {
+        destroyed = true
+        for (const fail of [...inflight]) fail(new Error('the gateway is closed'))
+      }
+      return Promise.resolve()
     },
   }
 }

@@ -11,6 +11,14 @@ export type KyselyStoreDialect = 'sqlite' | 'postgres'
 
 const DIALECTS: ReadonlySet<string> = new Set<KyselyStoreDialect>(['sqlite', 'postgres'])
 
+/** Returns `value` if it names a supported dialect; `TypeError` naming the option otherwise. */
+export function checkDialect(value: unknown): KyselyStoreDialect {
+  if (typeof value === 'string' && DIALECTS.has(value)) return value as KyselyStoreDialect
+  throw new TypeError(
+    `kysely store: option "dialect" must be 'sqlite' or 'postgres' (got ${JSON.stringify(value)})`,
+  )
+}
+
 /**
  * Returns `explicit` when given (after checking it names a supported dialect), otherwise the
  * dialect of `db`'s adapter (`SqliteAdapter` → `'sqlite'`, `PostgresAdapter` → `'postgres'`,
@@ -21,14 +29,7 @@ export function resolveDialect(
   db: { getExecutor(): QueryExecutor },
   explicit: unknown,
 ): KyselyStoreDialect {
-  if (explicit !== undefined) {
-    if (typeof explicit === 'string' && DIALECTS.has(explicit)) {
-      return explicit as KyselyStoreDialect
-    }
-    throw new TypeError(
-      `kysely store: option "dialect" must be 'sqlite' or 'postgres' (got ${JSON.stringify(explicit)})`,
-    )
-  }
+  if (explicit !== undefined) return checkDialect(explicit)
   const adapter = db.getExecutor().adapter
   if (adapter instanceof SqliteAdapter) return 'sqlite'
   if (adapter instanceof PostgresAdapter) return 'postgres'

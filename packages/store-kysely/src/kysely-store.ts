@@ -24,12 +24,7 @@ import type {
 import { type Kysely, type RawBuilder, sql } from 'kysely'
 import { type KyselyStoreDialect, resolveDialect } from './dialect.js'
 import { prepare } from './prepared.js'
-import {
-  checkTablePrefix,
-  DEFAULT_TABLE_PREFIX,
-  type StoreDatabase,
-  tableNames,
-} from './schema.js'
+import { checkTablePrefix, DEFAULT_TABLE_PREFIX, type StoreDatabase, tableNames } from './schema.js'
 import { tablePrefixPlugin } from './table-prefix-plugin.js'
 
 /** Options for {@link kyselyStore}. */
@@ -336,7 +331,9 @@ function statements(db: Kysely<StoreDatabase>, dialect: KyselyStoreDialect) {
         .where('hash', '=', p.hash)
         .where('used_at', 'is', null)
         .where('expires_at', '>', p.now)
-        .where((eb) => eb.or([eb('session_hash', 'is', null), eb('session_hash', '=', p.sessionHash)]))
+        .where((eb) =>
+          eb.or([eb('session_hash', 'is', null), eb('session_hash', '=', p.sessionHash)]),
+        )
         .returning([...TOKEN_COLUMNS]),
     ),
     // Count and window reset are decided inside the upsert. Both SET expressions read the row

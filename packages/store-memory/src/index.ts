@@ -2,5 +2,6 @@
  * `@apigw-ws/store-memory`: the in-memory store for apigw-ws. Everything a user may rely on is
  * exported here; the tables and indexes behind it are internal.
  */
-export { memoryStore } from './memory-store.js'
+
 export type { MemoryStoreEvictEvent, MemoryStoreOptions } from './memory-store.js'
+export { memoryStore } from './memory-store.js'

@@ -152,7 +152,11 @@ export function createMemoryStore(options?: MemoryStoreOptions): {
         }),
     }),
     limits: Object.freeze({
-      hit: (key: string, rule: { readonly limit: number; readonly windowMs: number }, now: number) =>
+      hit: (
+        key: string,
+        rule: { readonly limit: number; readonly windowMs: number },
+        now: number,
+      ) =>
         run(() => {
           // A NaN window would never end and a NaN limit would allow everything: refuse both.
           assertCount('limits.hit', 'rule.limit', rule.limit, 0)

@@ -41,7 +41,9 @@ export function resolveRoute(
 }
 
 /** The request header naming the route, when the integration maps `context.routeKey` to it. */
-export function lastSegment(pathname: string): string {
+export const ROUTE_KEY_HEADER = 'x-apigw-route-key'
+
+function lastSegment(pathname: string): string {
   const trimmed = pathname.endsWith('/') ? pathname.slice(0, -1) : pathname
   return decodeURIComponentSafe(trimmed.slice(trimmed.lastIndexOf('/') + 1))
 }

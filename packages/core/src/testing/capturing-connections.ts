@@ -84,7 +84,13 @@ const NAMED: Readonly<Record<Exclude<ScriptedOutcome, object>, TransportResult>>
     retryable: false,
     status: 413,
   },
-  throttled: { ok: false, code: 'LimitExceededException', gone: false, retryable: true, status: 429 },
+  throttled: {
+    ok: false,
+    code: 'LimitExceededException',
+    gone: false,
+    retryable: true,
+    status: 429,
+  },
   'server-error': {
     ok: false,
     code: 'InternalServerErrorException',

@@ -441,7 +441,7 @@ const listChecks = group('connections.list', {
     expect(await list({ channel: 'room-c' })).toEqual([])
     expect(await list({ all: true })).toEqual(['c1', 'c2', 'c3', 'c4'])
     // Listed records are whole, current records.
-    const [c1] = await listAll(store, { userId: 'user-1' }, 1, 1)
+    const [c1] = (await store.connections.list({ userId: 'user-1' }, { limit: 1 })).items
     expect(c1).toEqual(await store.connections.get('c1'))
     expect(c1?.requestCount).toBe(1)
   },
@@ -515,47 +515,49 @@ const listChecks = group('connections.list', {
     },
   },
 
-  'never repeats a record, nor skips one that exists throughout, while others come and go':
-    async ({ store, clock }) => {
-      const ids = range(0, 29).map((i) => `m${String(i).padStart(2, '0')}`)
-      await createAll(
-        store,
-        ids.map((id) => newConnection(clock, id, { channels: ['room'] })),
+  'never repeats a record, nor skips one that exists throughout, while others come and go': async ({
+    store,
+    clock,
+  }) => {
+    const ids = range(0, 29).map((i) => `m${String(i).padStart(2, '0')}`)
+    await createAll(
+      store,
+      ids.map((id) => newConnection(clock, id, { channels: ['room'] })),
+    )
+    const changed = new Set<string>()
+    const seen: string[] = []
+    let cursor: string | null = null
+    let round = 0
+    for (; round < 40; round += 1) {
+      const page: Page<ConnectionRecord> = await store.connections.list(
+        { channel: 'room' },
+        { cursor, limit: 5 },
       )
-      const changed = new Set<string>()
-      const seen: string[] = []
-      let cursor: string | null = null
-      let round = 0
-      for (; round < 40; round += 1) {
-        const page: Page<ConnectionRecord> = await store.connections.list(
-          { channel: 'room' },
-          { cursor, limit: 5 },
-        )
-        seen.push(...idsOf(page.items))
-        if (page.nextCursor === null) break
-        cursor = page.nextCursor
-        // Between pages: a record already returned leaves (an offset would now skip one), a
-        // record ahead leaves the channel, and new records appear before and after the cursor.
-        const [firstOfPage] = idsOf(page.items)
-        if (firstOfPage !== undefined) {
-          await store.connections.disconnect(firstOfPage, clock.now())
-          changed.add(firstOfPage)
-        }
-        const ahead = `m${String(27 - round).padStart(2, '0')}`
-        await store.connections.unsubscribe(ahead, 'room')
-        changed.add(ahead)
-        for (const id of [`m0${round}x`, `m9${round}`]) {
-          await store.connections.create(newConnection(clock, id, { channels: ['room'] }))
-          changed.add(id)
-        }
+      seen.push(...idsOf(page.items))
+      if (page.nextCursor === null) break
+      cursor = page.nextCursor
+      // Between pages: a record already returned leaves (an offset would now skip one), a
+      // record ahead leaves the channel, and new records appear before and after the cursor.
+      const [firstOfPage] = idsOf(page.items)
+      if (firstOfPage !== undefined) {
+        await store.connections.disconnect(firstOfPage, clock.now())
+        changed.add(firstOfPage)
       }
-      expect(round, 'paging terminated').toBeLessThan(40)
-      expect(new Set(seen).size, 'no record is returned twice').toBe(seen.length)
-      expect(seen, 'records arrive in ascending order').toEqual(binarySorted(seen))
-      for (const id of ids) {
-        if (!changed.has(id)) expect(seen, `${id} exists throughout`).toContain(id)
+      const ahead = `m${String(27 - round).padStart(2, '0')}`
+      await store.connections.unsubscribe(ahead, 'room')
+      changed.add(ahead)
+      for (const id of [`m0${round}x`, `m9${round}`]) {
+        await store.connections.create(newConnection(clock, id, { channels: ['room'] }))
+        changed.add(id)
       }
-    },
+    }
+    expect(round, 'paging terminated').toBeLessThan(40)
+    expect(new Set(seen).size, 'no record is returned twice').toBe(seen.length)
+    expect(seen, 'records arrive in ascending order').toEqual(binarySorted(seen))
+    for (const id of ids) {
+      if (!changed.has(id)) expect(seen, `${id} exists throughout`).toContain(id)
+    }
+  },
 })
 
 const tokenChecks = group('tokens', {
@@ -583,22 +585,24 @@ const tokenChecks = group('tokens', {
     ).toBeNull()
   },
 
-  'a token is valid while expiresAt > now: 1 ms before is accepted, at expiresAt refused':
-    async ({ store, clock }) => {
-      const early = await hashOf('early')
-      const late = await hashOf('late')
-      const expiresAt = clock.now() + MINUTE
-      await store.tokens.put(newToken(early, clock, { expiresAt }))
-      await store.tokens.put(newToken(late, clock, { expiresAt }))
-      clock.advance(MINUTE - 1)
-      const accepted = await store.tokens.consume(early, { sessionHash: null, now: clock.now() })
-      expect(accepted?.hash).toBe(early)
-      clock.advance(1)
-      expect(clock.now()).toBe(expiresAt)
-      expect(await store.tokens.consume(late, { sessionHash: null, now: clock.now() })).toBeNull()
-      clock.advance(HOUR)
-      expect(await store.tokens.consume(late, { sessionHash: null, now: clock.now() })).toBeNull()
-    },
+  'a token is valid while expiresAt > now: 1 ms before is accepted, at expiresAt refused': async ({
+    store,
+    clock,
+  }) => {
+    const early = await hashOf('early')
+    const late = await hashOf('late')
+    const expiresAt = clock.now() + MINUTE
+    await store.tokens.put(newToken(early, clock, { expiresAt }))
+    await store.tokens.put(newToken(late, clock, { expiresAt }))
+    clock.advance(MINUTE - 1)
+    const accepted = await store.tokens.consume(early, { sessionHash: null, now: clock.now() })
+    expect(accepted?.hash).toBe(early)
+    clock.advance(1)
+    expect(clock.now()).toBe(expiresAt)
+    expect(await store.tokens.consume(late, { sessionHash: null, now: clock.now() })).toBeNull()
+    clock.advance(HOUR)
+    expect(await store.tokens.consume(late, { sessionHash: null, now: clock.now() })).toBeNull()
+  },
 
   'a refused consume changes nothing': async ({ store, clock }) => {
     const hash = await hashOf('refused')
@@ -623,8 +627,9 @@ const tokenChecks = group('tokens', {
     expect(await store.tokens.consume(hash, { sessionHash: null, now })).toBeNull()
     const other = await hashOf('session-b')
     expect(await store.tokens.consume(hash, { sessionHash: other, now })).toBeNull()
-    expect(await store.tokens.consume(hash, { sessionHash: sessionHash.toUpperCase(), now }))
-      .toBeNull()
+    expect(
+      await store.tokens.consume(hash, { sessionHash: sessionHash.toUpperCase(), now }),
+    ).toBeNull()
     expect((await store.tokens.consume(hash, { sessionHash, now }))?.sessionHash).toBe(sessionHash)
   },
 
@@ -694,9 +699,7 @@ const limitChecks = group('limits', {
       results.push(await store.limits.hit('counted', rule, clock.now()))
       clock.advance(1_000)
     }
-    expect(results).toEqual(
-      range(1, 6).map((count) => ({ allowed: count <= 3, count, resetAt })),
-    )
+    expect(results).toEqual(range(1, 6).map((count) => ({ allowed: count <= 3, count, resetAt })))
   },
 
   'a new window starts with count 1 once now >= resetAt': async ({ store, clock }) => {
@@ -777,9 +780,9 @@ const cleanupChecks = group('cleanup', {
       await store.tokens.put(newToken(hash, clock))
     }
     await expect(store.tokens.put(newToken(hashes.live, clock))).rejects.toThrow()
-    expect(
-      (await store.tokens.consume(hashes.live, { sessionHash: null, now }))?.expiresAt,
-    ).toBe(now + 1)
+    expect((await store.tokens.consume(hashes.live, { sessionHash: null, now }))?.expiresAt).toBe(
+      now + 1,
+    )
   },
 
   'deletes rate-limit windows that ended at or before now': async ({ store, clock }) => {
@@ -899,20 +902,22 @@ const concurrencyChecks = group('concurrency', {
     expect(tokenFields(winners[0] as TokenRecord)).toEqual(token)
   },
 
-  '50 parallel consumes with mixed sessions: exactly one wins, with the bound session':
-    async ({ store, clock }) => {
-      const hash = await hashOf('mixed race')
-      const sessionHash = await hashOf('the session')
-      const wrong = await hashOf('another session')
-      await store.tokens.put(newToken(hash, clock, { sessionHash }))
-      const now = clock.now()
-      const attempts = range(1, 50).map((i) => (i % 2 === 0 ? sessionHash : wrong))
-      const results = await Promise.all(
-        attempts.map((attempt) => store.tokens.consume(hash, { sessionHash: attempt, now })),
-      )
-      const winners = results.flatMap((result, i) => (result === null ? [] : [attempts[i]]))
-      expect(winners).toEqual([sessionHash])
-    },
+  '50 parallel consumes with mixed sessions: exactly one wins, with the bound session': async ({
+    store,
+    clock,
+  }) => {
+    const hash = await hashOf('mixed race')
+    const sessionHash = await hashOf('the session')
+    const wrong = await hashOf('another session')
+    await store.tokens.put(newToken(hash, clock, { sessionHash }))
+    const now = clock.now()
+    const attempts = range(1, 50).map((i) => (i % 2 === 0 ? sessionHash : wrong))
+    const results = await Promise.all(
+      attempts.map((attempt) => store.tokens.consume(hash, { sessionHash: attempt, now })),
+    )
+    const winners = results.flatMap((result, i) => (result === null ? [] : [attempts[i]]))
+    expect(winners).toEqual([sessionHash])
+  },
 
   '20 parallel puts of one hash: exactly one succeeds': async ({ store, clock }) => {
     const hash = await hashOf('put race')
@@ -951,16 +956,17 @@ const concurrencyChecks = group('concurrency', {
     )
     for (const side of ['left', 'right']) {
       const counts = results.filter((_, i) => keys[i] === side).map((r) => r.count)
-      expect(counts.sort((a, b) => a - b), side).toEqual(range(1, 30))
+      expect(
+        counts.sort((a, b) => a - b),
+        side,
+      ).toEqual(range(1, 30))
     }
   },
 
   '50 parallel touches: requestCount grows by exactly 50': async ({ store, clock }) => {
     await store.connections.create(newConnection(clock, 'busy'))
     const now = clock.now() + 1_000
-    const results = await Promise.all(
-      range(1, 50).map(() => store.connections.touch('busy', now)),
-    )
+    const results = await Promise.all(range(1, 50).map(() => store.connections.touch('busy', now)))
     const counts = results.map((record) => record?.requestCount ?? 0)
     expect(counts.sort((a, b) => a - b)).toEqual(range(1, 50))
     const record = await store.connections.get('busy')
@@ -993,10 +999,7 @@ const concurrencyChecks = group('concurrency', {
     expect([...record.channels]).toEqual(winner.channels)
   },
 
-  'parallel subscribes and touches on one connection lose no update': async ({
-    store,
-    clock,
-  }) => {
+  'parallel subscribes and touches on one connection lose no update': async ({ store, clock }) => {
     await store.connections.create(newConnection(clock, 'hub'))
     const channels = range(1, 10).map((i) => `room-${i}`)
     const now = clock.now()
@@ -1021,19 +1024,19 @@ const hashAtRestChecks = group('hash at rest', {
       const gateway = createGateway({
         store,
         clock,
-        integrationSecret: 'test-secret',
+        integrationSecret: 'test-secret-for-the-store-suite',
         allowedOrigins: ['https://app.example'],
         auth: { resolveSession: () => null },
       })
       const sessionId = `session-canary-${randomHex(16)}`
       const tokens: string[] = []
-      for (const channel of [undefined, 'room-1']) {
+      for (const channel of [null, 'room-1']) {
         const response = await gateway.issueToken({
           method: 'POST',
           headers: { origin: 'https://app.example' },
           userId: 'user-1',
           sessionId,
-          ...(channel === undefined ? {} : { channel }),
+          channel,
         })
         expect(response.status, String(response.body)).toBe(200)
         const body: unknown = JSON.parse(String(response.body))
@@ -1069,17 +1072,18 @@ export const storeChecks: readonly StoreCheck[] = Object.freeze([
   ...hashAtRestChecks,
 ])
 
-function assertOptions(options: TestStoreOptions<Store>): void {
-  if (typeof options !== 'object' || options === null) {
+function assertOptions(value: unknown): void {
+  if (typeof value !== 'object' || value === null) {
     throw new TypeError('testStore: options must be an object')
   }
+  const options = value as Record<string, unknown>
   if (typeof options.name !== 'string' || options.name.length === 0) {
     throw new TypeError('testStore: name must be a non-empty string')
   }
   if (typeof options.create !== 'function') {
     throw new TypeError('testStore: create must be a function')
   }
-  for (const key of ['destroy', 'inspect'] as const) {
+  for (const key of ['destroy', 'inspect']) {
     if (options[key] !== undefined && typeof options[key] !== 'function') {
       throw new TypeError(`testStore: ${key} must be a function`)
     }
@@ -1116,7 +1120,7 @@ function assertOptions(options: TestStoreOptions<Store>): void {
  * ```
  */
 export function testStore<S extends Store>(options: TestStoreOptions<S>): void {
-  assertOptions(options as TestStoreOptions<Store>)
+  assertOptions(options)
   const { name, create, destroy, inspect } = options
 
   describe(name, () => {
