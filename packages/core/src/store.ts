@@ -88,8 +88,10 @@ export interface ConnectionStore {
   /** Removes a channel; resolves `true` if the connection was subscribed to it. */
   unsubscribe(connectionId: string, channel: string): Promise<boolean>
   /**
-   * Connected records matching `filter`, ordered by connection id, one page at a time. Pages
-   * never overlap and, for records that exist for the whole iteration, never skip one.
+   * Connected records matching `filter`, ordered by connection id in code-unit (byte) order —
+   * on PostgreSQL compare with `COLLATE "C"` — one page at a time. Pages never overlap and, for
+   * records that exist for the whole iteration, never skip one. A page may hold fewer than
+   * `limit` records, but the page holding the last record has `nextCursor: null`.
    */
   list(filter: ConnectionFilter, page: PageRequest): Promise<Page<ConnectionRecord>>
 }
@@ -108,7 +110,10 @@ export interface TokenRecord {
 
 /** Single-use connect tokens. */
 export interface TokenStore {
-  /** Stores a token record. A second `put` with the same hash replaces nothing and rejects. */
+  /**
+   * Stores a token record. A second `put` with the same hash replaces nothing and rejects; a used
+   * token stays stored (so its hash keeps rejecting) until `cleanup` removes it.
+   */
   put(token: TokenRecord): Promise<void>
   /**
    * Atomically consumes a token: succeeds only if the hash exists, is unused, `expiresAt > now`,
@@ -173,9 +178,9 @@ export interface Store {
   readonly tokens: TokenStore
   readonly limits: LimitStore
   /**
-   * Deletes expired tokens (expired or used), ended rate-limit windows, and connections matching
-   * the thresholds, at most `batchSize` of each kind. Idempotent; callers loop until every count
-   * is below `batchSize`.
+   * Deletes tokens that expired (`expiresAt <= now`) or were used, rate-limit windows that ended
+   * (`resetAt <= now`), and connections matching the thresholds, at most `batchSize` of each
+   * kind. Idempotent; callers loop until every count is below `batchSize`.
    */
   cleanup(request: CleanupRequest): Promise<CleanupCounts>
 }

@@ -37,7 +37,10 @@ export interface TestStoreOptions<S extends Store = Store> {
   readonly inspect?: ((store: S) => string | Promise<string>) | undefined
 }
 
-/** What each check receives: the fresh store of this test and the test's fake clock. */
+/**
+ * What each check receives: the fresh store of this test and the test's fake clock. Internal,
+ * like {@link StoreCheck}.
+ */
 export interface StoreCheckContext {
   readonly store: Store
   readonly clock: FakeClock

@@ -1,0 +1,20 @@
+import { createGateway } from '@apigw-ws/core'
+import { memoryStore } from '@apigw-ws/store-memory'
+
+// One process owns all state: right for a single backend instance; lost on restart.
+const store = memoryStore({
+  maxKeys: 50_000, // per table: tokens, rate-limit windows, connections
+  onEvict: (event) => console.warn(`apigw-ws: memory store full, evicted a ${event.kind}`),
+})
+
+export const gateway = createGateway({
+  store,
+  integrationSecret: process.env.APIGW_SECRET ?? 'dev-only-secret-change-me',
+  allowedOrigins: ['https://app.example.com'],
+})
+
+// The store runs no timers: sweep expired tokens, ended rate-limit windows and stale
+// connections yourself. unref() lets the process exit while the timer waits.
+setInterval(() => {
+  gateway.cleanup().catch((error: unknown) => console.error('apigw-ws: cleanup failed', error))
+}, 60_000).unref()
