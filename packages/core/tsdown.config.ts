@@ -7,4 +7,5 @@ export default defineConfig({
   platform: 'neutral',
   sourcemap: true,
   clean: true,
+  fixedExtension: false,
 })

@@ -7,4 +7,6 @@ export default defineConfig({
   platform: 'node',
   sourcemap: true,
   clean: true,
+  // Emit .js/.d.ts, the names package.json's exports and bin point to (the package is ESM).
+  fixedExtension: false,
 })

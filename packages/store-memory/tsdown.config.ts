@@ -7,4 +7,5 @@ export default defineConfig({
   platform: 'node',
   sourcemap: true,
   clean: true,
+  fixedExtension: false,
 })

@@ -95,9 +95,9 @@ function urlHost(host: string): string {
 }
 
 /**
- * Starts a local API Gateway WebSocket API. Resolves once listening; rejects (after releasing
- * everything) when the port cannot be bound. Throws `TypeError` synchronously-in-the-promise
- * for invalid options. Only ever connects to the configured HTTP backend.
+ * Starts a local API Gateway WebSocket API. Resolves once listening. Rejects with `TypeError`
+ * for invalid options (before anything listens), and with the listen error (after releasing
+ * everything) when the port cannot be bound. Only ever connects to the configured HTTP backend.
  */
 export async function startLocalGateway(options: LocalGatewayOptions): Promise<LocalGateway> {
   const opts = normalizeOptions(options)

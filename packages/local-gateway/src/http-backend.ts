@@ -36,7 +36,12 @@ const CONNECT_HEADER = /^(origin|cookie|user-agent|sec-websocket-[a-z0-9-]+)$/i
 export function createHttpBackend(options: HttpBackendOptions): Backend {
   const { baseUrl, apiId, secret, timeoutMs, maxResponseBytes, clock } = options
   const isHttps = baseUrl.protocol === 'https:'
-  const agentOptions = { keepAlive: true, maxSockets: options.maxSockets, maxFreeSockets: 64 }
+  const agentOptions = {
+    keepAlive: true,
+    maxSockets: options.maxSockets,
+    maxFreeSockets: options.maxSockets,
+    noDelay: true,
+  }
   const agent = isHttps ? new HttpsAgent(agentOptions) : new HttpAgent(agentOptions)
   const send = isHttps ? httpsRequest : httpRequest
   // URL keeps IPv6 literals bracketed; the socket layer wants them bare.

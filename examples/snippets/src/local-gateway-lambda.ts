@@ -1,0 +1,13 @@
+import { createGateway } from '@apigw-ws/core'
+import { startLocalGateway } from '@apigw-ws/local-gateway'
+import { memoryStore } from '@apigw-ws/store-memory'
+
+const app = createGateway({
+  integration: 'lambda',
+  store: memoryStore(),
+  allowedOrigins: ['http://127.0.0.1:5173'],
+})
+
+export const gateway = await startLocalGateway({
+  integration: { type: 'lambda', handler: (event) => app.lambda(event) },
+})
