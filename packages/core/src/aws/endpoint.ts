@@ -15,8 +15,8 @@ import type { ConnectionTarget, TransportFailure } from '../send/transport.js'
 export type EndpointOption = string | ((target: ConnectionTarget) => string | null)
 
 const REGION = /^[a-z0-9-]{1,32}$/
-// API ids are ten lower-case alphanumerics today; a little slack, but never a dot, slash or colon.
-const API_ID = /^[A-Za-z0-9]{1,64}$/
+// API ids are ten lower-case alphanumerics; allow some slack in length, never a dot, slash or colon.
+const API_ID = /^[a-z0-9]{1,64}$/
 const STAGE = /^(?:\$default|[A-Za-z0-9_-]{1,128})$/
 
 /** Whether `region` is safe to put into a host name. */

@@ -189,7 +189,7 @@ export function createSender(options: SenderOptions): Sender {
     }
   }
 
-  /** Records a transport outcome for `record`; gone outcomes are pruned from the store. */
+  /** Records one recipient's transport outcome; a gone connection is pruned from the store. */
   async function settle(
     report: ReportBuilder,
     connectionId: string,
