@@ -43,7 +43,10 @@ describe('documentation examples', () => {
       for (const block of blocks) {
         const path = block[2]
         const code = block[4] ?? ''
-        expect(path, `a \`\`\`ts block in ${relative(root, file)} has no <!-- example: … --> marker:\n${code.slice(0, 200)}`).toBeDefined()
+        expect(
+          path,
+          `a \`\`\`ts block in ${relative(root, file)} has no <!-- example: … --> marker:\n${code.slice(0, 200)}`,
+        ).toBeDefined()
         const source = readFileSync(join(here, path as string), 'utf8')
         expect(code.trim()).toBe(source.trim())
       }

@@ -1,5 +1,10 @@
 import { defineProject } from 'vitest/config'
 
+// `*.test-d.ts` type tests run in vitest's typecheck mode (tsc with this package's tsconfig), next
+// to the runtime tests; `pnpm typecheck` (tsc -p tsconfig.json) covers them as well.
 export default defineProject({
-  test: { name: 'adapter-express' },
+  test: {
+    name: 'adapter-express',
+    typecheck: { enabled: true, include: ['src/**/*.test-d.ts'], tsconfig: './tsconfig.json' },
+  },
 })

@@ -2,7 +2,14 @@
 // opens the socket through the (local) API Gateway, and reconnects with a fresh token and
 // exponential backoff when the socket drops.
 const $ = (id) => document.getElementById(id)
-const state = { socket: null, room: null, rooms: new Set(), lastToken: null, retries: 0, signedIn: false }
+const state = {
+  socket: null,
+  room: null,
+  rooms: new Set(),
+  lastToken: null,
+  retries: 0,
+  signedIn: false,
+}
 
 function setStatus(text, s) {
   $('status').textContent = text
@@ -62,13 +69,19 @@ async function connect() {
   })
 }
 
+// A failure anywhere in `connect` (the token route, `/config`, the socket constructor) must lead
+// to another attempt, not to an unhandled rejection that leaves the page disconnected for good.
+function startConnecting() {
+  connect().catch((error) => scheduleReconnect(String(error?.message ?? error)))
+}
+
 function scheduleReconnect(reason) {
   state.socket = null
   if (!state.signedIn) return
   const delay = Math.min(30_000, 1000 * 2 ** state.retries) * (0.5 + Math.random() / 2)
   state.retries++
   setStatus(`disconnected (${reason}); retrying in ${Math.round(delay / 1000)} s`, 'closed')
-  setTimeout(connect, delay)
+  setTimeout(startConnecting, delay)
 }
 
 function renderRooms() {
@@ -112,7 +125,9 @@ function receive(message) {
       break
     case 'who':
       $('online').replaceChildren(
-        ...message.users.map((u) => Object.assign(document.createElement('li'), { textContent: u })),
+        ...message.users.map((u) =>
+          Object.assign(document.createElement('li'), { textContent: u }),
+        ),
       )
       break
     default:
@@ -139,7 +154,7 @@ function signedIn(name) {
   $('login').hidden = true
   $('chat').hidden = false
   $('logout').hidden = false
-  connect()
+  startConnecting()
 }
 
 $('login-form').addEventListener('submit', async (event) => {

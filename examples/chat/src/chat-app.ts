@@ -190,7 +190,11 @@ export function createChatApp(options: ChatAppOptions): { app: Hono; gateway: Ga
       return c.json({ error: 'to and text (≤ 200 characters) are required' }, 400)
     }
     const report = await gateway.send.toUser(body.to, { type: 'notify', from, text: body.text })
-    return c.json({ delivered: report.delivered, gone: report.gone.length, failed: report.failed.length })
+    return c.json({
+      delivered: report.delivered,
+      gone: report.gone.length,
+      failed: report.failed.length,
+    })
   })
 
   app.get('/security-log', (c) => c.json({ entries: [...securityLog].reverse() }))
@@ -240,7 +244,9 @@ async function onlineUsers(store: Store): Promise<string[]> {
   let cursor: string | null = null
   do {
     const page = await store.connections.list({ all: true }, { cursor, limit: 500 })
-    for (const connection of page.items) if (connection.userId !== null) users.add(connection.userId)
+    for (const connection of page.items) {
+      if (connection.userId !== null) users.add(connection.userId)
+    }
     cursor = page.nextCursor
   } while (cursor !== null)
   return [...users].sort()

@@ -5,9 +5,9 @@
  */
 import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
-import { serve } from '@hono/node-server'
 import { startLocalGateway } from '@apigw-ws/local-gateway'
 import { kyselyStore, migrate } from '@apigw-ws/store-kysely'
+import { serve } from '@hono/node-server'
 import SQLite from 'better-sqlite3'
 import { Kysely, SqliteDialect } from 'kysely'
 import { createChatApp } from './chat-app.js'

@@ -20,6 +20,8 @@ it('greets the user who sent the message', async () => {
   const { token } = JSON.parse(issued.body ?? '{}') as { token: string }
 
   expect((await gateway.handle(api.connect({ connectionId: 'conn1=', token }))).status).toBe(200)
-  const reply = await gateway.handle(api.message({ connectionId: 'conn1=', body: { action: 'hello' } }))
+  const reply = await gateway.handle(
+    api.message({ connectionId: 'conn1=', body: { action: 'hello' } }),
+  )
   expect(JSON.parse(reply.body ?? '')).toEqual({ hi: 'ada' })
 })

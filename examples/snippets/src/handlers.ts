@@ -16,7 +16,8 @@ export const gateway = createGateway<User>({
     resolveSession: (req) => /(?:^|;\s*)sid=([^;]+)/.exec(req.headers.cookie ?? '')?.[1] ?? null,
     loadUser: (id) => users.get(id) ?? null,
     hasPermission: ({ user }, permission) => user?.roles.includes(permission) ?? false,
-    authorizeChannel: ({ user, channel }) => channel !== 'admins' || user?.roles.includes('admin') === true,
+    authorizeChannel: ({ user, channel }) =>
+      channel !== 'admins' || user?.roles.includes('admin') === true,
   },
   permissions: { anyOf: ['member', 'admin'] },
   handlers: {

@@ -46,7 +46,9 @@ function setup(overrides: Partial<GatewayOptions> = {}) {
 describe('createGateway', () => {
   it('connects with a token, routes a message to its handler, and disconnects', async () => {
     const { gateway, http, token, store } = setup()
-    const connect = await gateway.handle(http.connect({ connectionId: 'abcDEF123=', token: await token() }))
+    const connect = await gateway.handle(
+      http.connect({ connectionId: 'abcDEF123=', token: await token() }),
+    )
     expect(connect.status).toBe(200)
     const message = await gateway.handle(
       http.message({ connectionId: 'abcDEF123=', body: { action: 'echo', text: 'hi' } }),
@@ -63,9 +65,14 @@ describe('createGateway', () => {
   })
 
   it('serves Lambda events end to end', async () => {
-    const { gateway, token } = setup({ integration: 'lambda', integrationSecret: undefined } as never)
+    const { gateway, token } = setup({
+      integration: 'lambda',
+      integrationSecret: undefined,
+    } as never)
     const events = lambdaEvents()
-    const connect = await gateway.lambda(events.connect({ connectionId: 'lambdaConn1=', token: await token() }))
+    const connect = await gateway.lambda(
+      events.connect({ connectionId: 'lambdaConn1=', token: await token() }),
+    )
     expect(connect.statusCode).toBe(200)
     const message = await gateway.lambda(
       events.message({ connectionId: 'lambdaConn1=', body: { action: 'echo', text: 'x' } }),

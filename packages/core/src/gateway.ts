@@ -6,21 +6,26 @@
  * generic 503/500, never an allow.
  */
 import { type FetchOptions, fromFetchRequest, toFetchResponse } from './adapters/fetch.js'
-import { type WebSocketEvent, type WebSocketResult, fromLambdaEvent, toLambdaResult } from './adapters/lambda.js'
+import {
+  fromLambdaEvent,
+  toLambdaResult,
+  type WebSocketEvent,
+  type WebSocketResult,
+} from './adapters/lambda.js'
 import { mayUseChannel } from './checks/identity-checks.js'
 import { isOriginAllowed } from './checks/origin-checks.js'
 import { hitLimit } from './checks/rate-limits.js'
 import type { RequestState } from './checks/request-state.js'
 import type { GatewayEvent } from './events.js'
-import { InternalFailure, errorName, guard } from './failures.js'
+import { errorName, guard, InternalFailure } from './failures.js'
 import type { HandlerContext } from './handlers.js'
 import { type Config, type GatewayOptions, normalizeOptions } from './options.js'
 import { buildPipelines, runSteps } from './pipeline.js'
 import {
+  jsonResponse,
   REJECTION_STATUS,
   type Rejection,
   RejectionError,
-  jsonResponse,
   reject,
   toResponse,
 } from './rejections.js'
@@ -88,19 +93,26 @@ export interface Gateway {
   /** Sends to connections, users, channels or everyone (requires the `connections` option). */
   readonly send: Sender
   /**
+   * The response for a refusal an adapter makes before the pipeline sees the request — a body
+   * over `maxBodyBytes` it did not read, a path that names no route, a method other than POST —
+   * with the same status, generic body and `request.rejected` event as every other refusal.
+   */
+  refuse(code: AdapterRejectionCode, route?: RouteKey): GatewayResponse
+  /**
    * The largest body the gateway accepts, in bytes. Adapters that read bodies themselves stop
    * reading one byte past it (and may refuse a larger `Content-Length` without reading).
    */
   readonly maxBodyBytes: number
 }
 
+/** Refusals an adapter may make before the pipeline runs. */
+export type AdapterRejectionCode = 'BODY_TOO_LARGE' | 'ROUTE_UNKNOWN' | 'METHOD_NOT_ALLOWED'
+
 const CLEANUP_MAX_ROUNDS = 1_000
 
-function headerValue(
-  headers: TokenRequest['headers'],
-  name: string,
-): string | undefined {
-  if (typeof (headers as Headers).get === 'function') return (headers as Headers).get(name) ?? undefined
+function headerValue(headers: TokenRequest['headers'], name: string): string | undefined {
+  if (typeof (headers as Headers).get === 'function')
+    return (headers as Headers).get(name) ?? undefined
   const record = headers as Readonly<Record<string, string | undefined>>
   for (const key of Object.keys(record)) if (key.toLowerCase() === name) return record[key]
   return undefined
@@ -139,7 +151,7 @@ export function createGateway<TUser = unknown>(options: GatewayOptions<TUser>): 
     }
   }
 
-  if (config.integration === 'http' && config.secrets.length === 0) {
+  if (config.integration === 'http' && config.secretDigests.length === 0) {
     const message =
       'apigw-ws: no integrationSecret is configured, so any client that can reach this app can impersonate API Gateway. Configure one (see the README).'
     console.warn(message)
@@ -204,7 +216,9 @@ export function createGateway<TUser = unknown>(options: GatewayOptions<TUser>): 
       return { status: 200, headers: {}, body: null }
     }
     if (state.route === '$disconnect') {
-      const changed = await guard('store', () => store.connections.disconnect(connectionId, state.now))
+      const changed = await guard('store', () =>
+        store.connections.disconnect(connectionId, state.now),
+      )
       if (changed) {
         emit({ type: 'connection.disconnected', at: state.now, connectionId, reason: 'disconnect' })
       }
@@ -214,7 +228,9 @@ export function createGateway<TUser = unknown>(options: GatewayOptions<TUser>): 
     if (handler === null) return refuse(state, request.route, reject('HANDLER_UNKNOWN'))
     const result = await guard('handler', () => handler.handle(handlerContext(state), state.input))
     emit({ type: 'message.handled', at: state.now, connectionId, handler: handler.name })
-    return result === undefined ? { status: 200, headers: {}, body: null } : jsonResponse(200, result)
+    return result === undefined
+      ? { status: 200, headers: {}, body: null }
+      : jsonResponse(200, result)
   }
 
   function handlerContext(state: RequestState<TUser>): HandlerContext<TUser> {
@@ -240,11 +256,14 @@ export function createGateway<TUser = unknown>(options: GatewayOptions<TUser>): 
         receivedAt: state.now,
       },
       send,
-      reply: (data) => send.toConnection(connectionId, data as never),
+      reply: (data) => send.toConnection(connectionId, data),
       async join(name) {
         const channel = validChannel(name)
-        if (!(await mayUseChannel(state, channel, 'join'))) throw new RejectionError('CHANNEL_FORBIDDEN')
-        const subscribed = await guard('store', () => store.connections.subscribe(connectionId, channel))
+        if (!(await mayUseChannel(state, channel, 'join')))
+          throw new RejectionError('CHANNEL_FORBIDDEN')
+        const subscribed = await guard('store', () =>
+          store.connections.subscribe(connectionId, channel),
+        )
         if (!subscribed) throw new RejectionError('CONNECTION_UNKNOWN')
         if (!channels.includes(channel)) channels.push(channel)
       },
@@ -257,7 +276,11 @@ export function createGateway<TUser = unknown>(options: GatewayOptions<TUser>): 
     }
   }
 
-  function failure(state: RequestState<TUser> | null, request: GatewayRequest, error: unknown): GatewayResponse {
+  function failure(
+    state: RequestState<TUser> | null,
+    request: GatewayRequest,
+    error: unknown,
+  ): GatewayResponse {
     if (error instanceof RejectionError) return refuse(state, request.route, error.rejection)
     const source = error instanceof InternalFailure ? error.source : 'check'
     emit({
@@ -267,7 +290,11 @@ export function createGateway<TUser = unknown>(options: GatewayOptions<TUser>): 
       route: request.route,
       errorName: errorName(error),
     })
-    return refuse(state, request.route, reject(source === 'store' ? 'STORE_UNAVAILABLE' : 'INTERNAL_ERROR', source))
+    return refuse(
+      state,
+      request.route,
+      reject(source === 'store' ? 'STORE_UNAVAILABLE' : 'INTERNAL_ERROR', source),
+    )
   }
 
   async function handle(request: GatewayRequest): Promise<GatewayResponse> {
@@ -305,7 +332,8 @@ export function createGateway<TUser = unknown>(options: GatewayOptions<TUser>): 
 
   async function issueToken(request: TokenRequest): Promise<GatewayResponse> {
     const now = clock.now()
-    const userId = typeof request.userId === 'string' && request.userId !== '' ? request.userId : null
+    const userId =
+      typeof request.userId === 'string' && request.userId !== '' ? request.userId : null
     const refuseToken = (rejection: Rejection): GatewayResponse => {
       emit({
         type: 'token.rejected',
@@ -337,7 +365,14 @@ export function createGateway<TUser = unknown>(options: GatewayOptions<TUser>): 
       if (rule !== null) {
         const refusal = await hitLimit(store, 'token.user', userId, rule, now)
         if (refusal !== null) {
-          emit({ type: 'rate.limited', at: now, scope: 'token.user', count: refusal.count, limit: rule.limit, resetAt: refusal.resetAt })
+          emit({
+            type: 'rate.limited',
+            at: now,
+            scope: 'token.user',
+            count: refusal.count,
+            limit: rule.limit,
+            resetAt: refusal.resetAt,
+          })
           return refuseToken(refusal.rejection)
         }
       }
@@ -352,7 +387,9 @@ export function createGateway<TUser = unknown>(options: GatewayOptions<TUser>): 
     } catch (error) {
       const source = error instanceof InternalFailure ? error.source : 'check'
       emit({ type: 'internal.error', at: now, source, route: null, errorName: errorName(error) })
-      return refuseToken(reject(source === 'store' ? 'STORE_UNAVAILABLE' : 'INTERNAL_ERROR', source))
+      return refuseToken(
+        reject(source === 'store' ? 'STORE_UNAVAILABLE' : 'INTERNAL_ERROR', source),
+      )
     }
   }
 
@@ -373,7 +410,12 @@ export function createGateway<TUser = unknown>(options: GatewayOptions<TUser>): 
       total.tokens += counts.tokens
       total.rateLimits += counts.rateLimits
       total.connections += counts.connections
-      if (counts.tokens < batchSize && counts.rateLimits < batchSize && counts.connections < batchSize) break
+      if (
+        counts.tokens < batchSize &&
+        counts.rateLimits < batchSize &&
+        counts.connections < batchSize
+      )
+        break
     }
     return total
   }
@@ -395,14 +437,17 @@ export function createGateway<TUser = unknown>(options: GatewayOptions<TUser>): 
     async lambda(event: WebSocketEvent): Promise<WebSocketResult> {
       const translated = fromLambdaEvent(event)
       if ('code' in translated) {
-        return toLambdaResult(refuse(null, event?.requestContext?.routeKey ?? '$default', translated))
+        return toLambdaResult(
+          refuse(null, event?.requestContext?.routeKey ?? '$default', translated),
+        )
       }
       return toLambdaResult(await handle(translated))
     },
     issueToken,
     cleanup,
     send,
+    refuse: (code: AdapterRejectionCode, route: RouteKey = '$default') =>
+      refuse(null, route, reject(code)),
     maxBodyBytes: config.maxBodyBytes,
   })
 }
-

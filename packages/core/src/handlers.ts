@@ -5,8 +5,9 @@
  * validated by its Standard Schema (valibot, zod, arktype… anything implementing the spec).
  */
 import type { StandardSchemaV1 } from '@standard-schema/spec'
-import { type Permissions, normalizePermissions } from './permissions.js'
+import { normalizePermissions, type Permissions } from './permissions.js'
 import type { RouteKey } from './request.js'
+import type { SendData } from './send/payload.js'
 import type { SendReport } from './send/report.js'
 import type { Sender } from './send/sender.js'
 import { isHandlerName } from './validators.js'
@@ -37,7 +38,7 @@ export interface HandlerContext<TUser = unknown> {
   /** The gateway's sender (requires the `connections` option). */
   readonly send: Sender
   /** Sends `data` to this connection through the `@connections` API. */
-  reply(data: unknown): Promise<SendReport>
+  reply(data: SendData): Promise<SendReport>
   /**
    * Subscribes this connection to `channel` after validating the name and asking
    * `auth.authorizeChannel`. A refusal throws a `RejectionError` (`CHANNEL_INVALID` → 400,

@@ -3,12 +3,13 @@
  * exported from here; anything not exported is internal and may change.
  */
 export type { FetchOptions } from './adapters/fetch.js'
-export { ROUTE_KEY_HEADER, parseRoute, resolveRoute } from './adapters/fetch.js'
+export { parseRoute, ROUTE_KEY_HEADER, resolveRoute } from './adapters/fetch.js'
 export type { WebSocketEvent, WebSocketResult } from './adapters/lambda.js'
 export type { Clock } from './clock.js'
 export { systemClock } from './clock.js'
 export type * from './events.js'
 export type {
+  AdapterRejectionCode,
   CleanupOptions,
   Gateway,
   TokenGrant,
@@ -32,4 +33,9 @@ export { REJECTION_STATUS, RejectionError, reject } from './rejections.js'
 export type { GatewayRequest, GatewayResponse, LambdaContext, RouteKey } from './request.js'
 export * from './send/index.js'
 export type * from './store.js'
-export { MAX_CHANNEL_LENGTH, MAX_CONNECTION_ID_LENGTH, isChannel, isConnectionId } from './validators.js'
+export {
+  isChannel,
+  isConnectionId,
+  MAX_CHANNEL_LENGTH,
+  MAX_CONNECTION_ID_LENGTH,
+} from './validators.js'

@@ -7,11 +7,12 @@
 import type { Clock } from './clock.js'
 import { systemClock } from './clock.js'
 import type { EventListener } from './events.js'
-import { type HandlerMap, type RegisteredHandler, buildRegistry } from './handlers.js'
-import { type Permissions, normalizePermissions } from './permissions.js'
+import { buildRegistry, type HandlerMap, type RegisteredHandler } from './handlers.js'
+import { normalizePermissions, type Permissions } from './permissions.js'
 import type { Rejection } from './rejections.js'
 import type { GatewayRequest } from './request.js'
 import type { ConnectionsTransport } from './send/transport.js'
+import { sha256 } from './sha256.js'
 import type { Store } from './store.js'
 
 /** A fixed-window rate limit: at most `limit` hits per `windowMs`. */
@@ -51,13 +52,20 @@ export interface AuthHooks<TUser> {
   /** Loads the user a token was issued to; `null` refuses the connect (`USER_UNKNOWN`). */
   readonly loadUser?: (userId: string) => TUser | null | Promise<TUser | null>
   /** Whether the subject holds `permission`. Required when any permissions are configured. */
-  readonly hasPermission?: (subject: Subject<TUser>, permission: string) => boolean | Promise<boolean>
+  readonly hasPermission?: (
+    subject: Subject<TUser>,
+    permission: string,
+  ) => boolean | Promise<boolean>
   /**
    * Object-level access to a channel, asked on `$connect` (`?channel=`) and on `join`. When not
    * configured, every valid channel name is allowed.
    */
   readonly authorizeChannel?: (
-    request: { readonly channel: string; readonly connectionId: string; readonly action: 'connect' | 'join' } & Subject<TUser>,
+    request: {
+      readonly channel: string
+      readonly connectionId: string
+      readonly action: 'connect' | 'join'
+    } & Subject<TUser>,
   ) => boolean | Promise<boolean>
 }
 
@@ -142,7 +150,7 @@ export interface GatewayOptions<TUser = unknown> {
     readonly connect?: readonly CustomCheck<TUser>[]
     readonly message?: readonly CustomCheck<TUser>[]
   }
-  /** Sending: fan-out concurrency and store page size. */
+  /** Sending: requests in flight per send call (1–1,000, default 32) and store page size (1–10,000, default 500). */
   readonly send?: { readonly concurrency?: number; readonly pageSize?: number }
   /** Connections older than this are swept by `cleanup` (API Gateway's 2 h cap + grace). */
   readonly staleConnectionMs?: number
@@ -158,7 +166,8 @@ export interface Config<TUser> {
   readonly store: Store
   readonly connections: ConnectionsTransport | null
   readonly integration: 'http' | 'lambda'
-  readonly secrets: readonly string[]
+  /** SHA-256 digests of the integration secrets (the secrets themselves are not kept). */
+  readonly secretDigests: readonly Uint8Array[]
   readonly secretHeader: string
   readonly allowedOrigins: ReadonlySet<string>
   readonly allowMissingOrigin: boolean
@@ -207,6 +216,12 @@ function positiveInt(value: unknown, name: string, fallback: number): number {
   return value
 }
 
+function boundedInt(value: unknown, name: string, fallback: number, max: number): number {
+  const n = positiveInt(value, name, fallback)
+  if (n > max) throw new TypeError(`${name} must be at most ${max}`)
+  return n
+}
+
 function nonNegativeInt(value: unknown, name: string, fallback: number): number {
   if (value === undefined) return fallback
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
@@ -215,7 +230,11 @@ function nonNegativeInt(value: unknown, name: string, fallback: number): number 
   return value
 }
 
-function rule(value: RateLimitRule | false | undefined, name: string, fallback: RateLimitRule | null) {
+function rule(
+  value: RateLimitRule | false | undefined,
+  name: string,
+  fallback: RateLimitRule | null,
+) {
   if (value === false) return null
   if (value === undefined) return fallback
   if (typeof value !== 'object' || value === null) {
@@ -271,7 +290,8 @@ function checkStore(store: unknown): Store {
     typeof s.connections?.create === 'function' &&
     typeof s.tokens?.consume === 'function' &&
     typeof s.limits?.hit === 'function'
-  if (!ok) throw new TypeError('store is required: pass memoryStore(), kyselyStore(…) or your own Store')
+  if (!ok)
+    throw new TypeError('store is required: pass memoryStore(), kyselyStore(…) or your own Store')
   return store as Store
 }
 
@@ -312,7 +332,9 @@ export function normalizeOptions<TUser>(options: GatewayOptions<TUser>): Config<
   }
 
   if (options.allowedOrigins === undefined) {
-    throw new TypeError('allowedOrigins is required (use [] with allowMissingOrigin for non-browser clients)')
+    throw new TypeError(
+      'allowedOrigins is required (use [] with allowMissingOrigin for non-browser clients)',
+    )
   }
   const origins = stringList(options.allowedOrigins, 'allowedOrigins')
   for (const origin of origins) {
@@ -371,7 +393,7 @@ export function normalizeOptions<TUser>(options: GatewayOptions<TUser>): Config<
     store,
     connections,
     integration,
-    secrets: Object.freeze([...secrets]),
+    secretDigests: Object.freeze(secrets.map((secret) => sha256(secret))),
     secretHeader: headerName(options.secretHeader, 'secretHeader', 'x-apigw-secret') as string,
     allowedOrigins: new Set(origins),
     allowMissingOrigin: options.allowMissingOrigin === true,
@@ -394,7 +416,11 @@ export function normalizeOptions<TUser>(options: GatewayOptions<TUser>): Config<
       connectPerIp: rule(limits.connectPerIp, 'rateLimits.connectPerIp', DEFAULT_RULE),
       connectPerUser: rule(limits.connectPerUser, 'rateLimits.connectPerUser', DEFAULT_RULE),
       tokenPerUser: rule(limits.tokenPerUser, 'rateLimits.tokenPerUser', DEFAULT_RULE),
-      messagePerConnection: rule(limits.messagePerConnection, 'rateLimits.messagePerConnection', null),
+      messagePerConnection: rule(
+        limits.messagePerConnection,
+        'rateLimits.messagePerConnection',
+        null,
+      ),
     }),
     auth: Object.freeze({ ...auth }),
     handlers,
@@ -406,10 +432,14 @@ export function normalizeOptions<TUser>(options: GatewayOptions<TUser>): Config<
       message: Object.freeze([...(checks.message ?? [])]),
     }),
     send: Object.freeze({
-      concurrency: positiveInt(options.send?.concurrency, 'send.concurrency', 32),
-      pageSize: positiveInt(options.send?.pageSize, 'send.pageSize', 500),
+      concurrency: boundedInt(options.send?.concurrency, 'send.concurrency', 32, 1_000),
+      pageSize: boundedInt(options.send?.pageSize, 'send.pageSize', 500, 10_000),
     }),
-    staleConnectionMs: positiveInt(options.staleConnectionMs, 'staleConnectionMs', DEFAULT_STALE_MS),
+    staleConnectionMs: positiveInt(
+      options.staleConnectionMs,
+      'staleConnectionMs',
+      DEFAULT_STALE_MS,
+    ),
     disconnectedRetentionMs: nonNegativeInt(
       options.disconnectedRetentionMs,
       'disconnectedRetentionMs',

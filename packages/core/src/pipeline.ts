@@ -4,7 +4,7 @@
  * before origin and token checks so every attempt counts, failed ones included; store writes come
  * last. A step returns a rejection to stop; the first one wins.
  */
-import type { GatewayEvent } from './events.js'
+
 import {
   channelAccess,
   channelParam,
@@ -22,9 +22,16 @@ import {
 import { clientAddress, host, origin } from './checks/origin-checks.js'
 import { type LimitRefusal, limitStep } from './checks/rate-limits.js'
 import type { RequestState, Step } from './checks/request-state.js'
-import { bodySize, connectionId, gatewayShape, integrationSecret } from './checks/transport-checks.js'
+import {
+  bodySize,
+  connectionId,
+  gatewayShape,
+  integrationSecret,
+} from './checks/transport-checks.js'
+import type { GatewayEvent } from './events.js'
 import { guard } from './failures.js'
 import type { Config, CustomCheck, RateLimitRule } from './options.js'
+import { REJECTION_STATUS } from './rejections.js'
 
 /** The ordered steps for each kind of route. */
 export interface Pipelines<TUser> {
@@ -48,7 +55,7 @@ function custom<TUser>(checks: readonly CustomCheck<TUser>[]): Step<TUser>[] {
           }),
         )
         if (rejection === undefined || rejection === null) return undefined
-        return typeof rejection === 'object' && typeof rejection.code === 'string'
+        return typeof rejection === 'object' && Object.hasOwn(REJECTION_STATUS, rejection.code)
           ? rejection
           : { code: 'CHECK_FAILED' }
       },
@@ -79,12 +86,22 @@ export function buildPipelines<TUser>(
       present<Step<TUser>>([
         ...always,
         clientAddress,
-        limitStep<TUser>('connect.ip', config.limits.connectPerIp, (s) => s.address?.key ?? null, limited('connect.ip')),
+        limitStep<TUser>(
+          'connect.ip',
+          config.limits.connectPerIp,
+          (s) => s.address?.key ?? null,
+          limited('connect.ip'),
+        ),
         origin,
         host,
         channelParam,
         token,
-        limitStep<TUser>('connect.user', config.limits.connectPerUser, (s) => s.userId, limited('connect.user')),
+        limitStep<TUser>(
+          'connect.user',
+          config.limits.connectPerUser,
+          (s) => s.userId,
+          limited('connect.user'),
+        ),
         loadUser,
         connectPermissions,
         channelAccess,
@@ -114,10 +131,7 @@ export function buildPipelines<TUser>(
 }
 
 /** Runs `steps` in order; resolves the first rejection, or `undefined` when all pass. */
-export async function runSteps<TUser>(
-  steps: readonly Step<TUser>[],
-  state: RequestState<TUser>,
-) {
+export async function runSteps<TUser>(steps: readonly Step<TUser>[], state: RequestState<TUser>) {
   for (const step of steps) {
     const result = step(state)
     const rejection = result instanceof Promise ? await result : result

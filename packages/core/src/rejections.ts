@@ -108,7 +108,10 @@ export function genericBody(status: number): string {
 
 /** The client response for a rejection: status from the table, generic body, no detail. */
 export function toResponse(rejection: Rejection): GatewayResponse {
-  const status = REJECTION_STATUS[rejection.code]
+  // An unknown code (from a JS caller or a typo) must not leave a response without a status.
+  const status = Object.hasOwn(REJECTION_STATUS, rejection.code)
+    ? REJECTION_STATUS[rejection.code]
+    : 500
   const headers: Record<string, string> = { ...JSON_HEADERS }
   if (rejection.retryAfterSeconds !== undefined) {
     headers['retry-after'] = String(rejection.retryAfterSeconds)

@@ -22,9 +22,12 @@ describe('sha256', () => {
     expect(sha256Hex('€')).toBe(await webCryptoHex(new TextEncoder().encode('€')))
   })
 
-  test.prop([fc.uint8Array({ maxLength: 300 })])('agrees with WebCrypto on any bytes', async (bytes) => {
-    expect(sha256Hex(bytes)).toBe(await webCryptoHex(bytes))
-  })
+  test.prop([fc.uint8Array({ maxLength: 300 })])(
+    'agrees with WebCrypto on any bytes',
+    async (bytes) => {
+      expect(sha256Hex(bytes)).toBe(await webCryptoHex(bytes))
+    },
+  )
 
   it('covers every padding boundary (55, 56, 63, 64, 65 bytes)', async () => {
     for (const n of [55, 56, 63, 64, 65, 119, 120, 128]) {

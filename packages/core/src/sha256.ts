@@ -105,13 +105,19 @@ export function sha256Hex(input: string | Uint8Array): string {
 }
 
 /**
+ * Compares two SHA-256 digests in time independent of where they differ (a branch-free
+ * accumulator over all 32 bytes).
+ */
+export function digestsEqual(a: Uint8Array, b: Uint8Array): boolean {
+  let diff = a.length ^ b.length
+  for (let i = 0; i < 32; i++) diff |= (a[i] as number) ^ (b[i] as number)
+  return diff === 0
+}
+
+/**
  * Compares two strings in time independent of where they differ and of their lengths, by
- * comparing their SHA-256 digests with a branch-free accumulator.
+ * comparing their SHA-256 digests.
  */
 export function digestEquals(a: string, b: string): boolean {
-  const da = sha256(a)
-  const db = sha256(b)
-  let diff = 0
-  for (let i = 0; i < 32; i++) diff |= (da[i] as number) ^ (db[i] as number)
-  return diff === 0
+  return digestsEqual(sha256(a), sha256(b))
 }

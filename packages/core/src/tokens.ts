@@ -17,8 +17,13 @@ function base64url(bytes: Uint8Array): string {
   let out = ''
   let i = 0
   for (; i + 2 < bytes.length; i += 3) {
-    const n = ((bytes[i] as number) << 16) | ((bytes[i + 1] as number) << 8) | (bytes[i + 2] as number)
-    out += BASE64URL.charAt(n >>> 18) + BASE64URL.charAt((n >>> 12) & 63) + BASE64URL.charAt((n >>> 6) & 63) + BASE64URL.charAt(n & 63)
+    const n =
+      ((bytes[i] as number) << 16) | ((bytes[i + 1] as number) << 8) | (bytes[i + 2] as number)
+    out +=
+      BASE64URL.charAt(n >>> 18) +
+      BASE64URL.charAt((n >>> 12) & 63) +
+      BASE64URL.charAt((n >>> 6) & 63) +
+      BASE64URL.charAt(n & 63)
   }
   const rest = bytes.length - i
   if (rest === 1) {
@@ -26,7 +31,10 @@ function base64url(bytes: Uint8Array): string {
     out += BASE64URL.charAt(n >>> 18) + BASE64URL.charAt((n >>> 12) & 63)
   } else if (rest === 2) {
     const n = ((bytes[i] as number) << 16) | ((bytes[i + 1] as number) << 8)
-    out += BASE64URL.charAt(n >>> 18) + BASE64URL.charAt((n >>> 12) & 63) + BASE64URL.charAt((n >>> 6) & 63)
+    out +=
+      BASE64URL.charAt(n >>> 18) +
+      BASE64URL.charAt((n >>> 12) & 63) +
+      BASE64URL.charAt((n >>> 6) & 63)
   }
   return out
 }

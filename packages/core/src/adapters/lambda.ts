@@ -4,8 +4,13 @@
  * missing or an explicit `null` (older events carry nulls); header names keep the client's
  * casing and are lower-cased here. `requestContext` is trusted: only AWS can invoke the function.
  */
-import { reject, type Rejection } from '../rejections.js'
-import { type GatewayRequest, type GatewayResponse, type LambdaContext, stringEntries } from '../request.js'
+import { type Rejection, reject } from '../rejections.js'
+import {
+  type GatewayRequest,
+  type GatewayResponse,
+  type LambdaContext,
+  stringEntries,
+} from '../request.js'
 
 /** The parts of an API Gateway WebSocket event this library reads. */
 export interface WebSocketEvent {
@@ -52,10 +57,18 @@ function decodeBase64(value: string): Uint8Array | null {
 }
 
 /** Translates an event; resolves a rejection when it has no route or an undecodable body. */
-export function fromLambdaEvent(event: WebSocketEvent | null | undefined): GatewayRequest | Rejection {
+export function fromLambdaEvent(
+  event: WebSocketEvent | null | undefined,
+): GatewayRequest | Rejection {
   const context = event?.requestContext ?? null
   const routeKey = text(context?.routeKey)
-  if (event === null || event === undefined || context === null || routeKey === null || routeKey === '') {
+  if (
+    event === null ||
+    event === undefined ||
+    context === null ||
+    routeKey === null ||
+    routeKey === ''
+  ) {
     return reject('ROUTE_UNKNOWN', 'not a websocket event')
   }
   const eventType = text(context.eventType)

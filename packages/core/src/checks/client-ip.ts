@@ -106,6 +106,9 @@ export function parseClientAddress(value: string | null): ClientAddress | null {
   }
   const ip = groups.map((g) => g.toString(16)).join(':')
   // /56 = the first three groups and the high byte of the fourth.
-  const key = `${groups.slice(0, 3).map((g) => g.toString(16)).join(':')}:${((groups[3] as number) >>> 8).toString(16)}00::/56`
+  const key = `${groups
+    .slice(0, 3)
+    .map((g) => g.toString(16))
+    .join(':')}:${((groups[3] as number) >>> 8).toString(16)}00::/56`
   return { ip, key }
 }

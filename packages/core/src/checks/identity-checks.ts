@@ -26,12 +26,14 @@ export function channelParam<TUser>(state: RequestState<TUser>): StepResult {
 export async function token<TUser>(state: RequestState<TUser>): Promise<StepResult> {
   const { config, request } = state
   const value = request.query[config.tokenParam]
-  if (!isTokenFormat(value)) return reject('TOKEN_INVALID', value === undefined ? 'missing' : 'format')
+  if (!isTokenFormat(value))
+    return reject('TOKEN_INVALID', value === undefined ? 'missing' : 'format')
   const resolveSession = config.auth.resolveSession
   let sessionHash: string | null = null
   if (resolveSession !== undefined) {
     const sessionId = await guard('hook', () => resolveSession(request))
-    if (typeof sessionId !== 'string' || sessionId === '') return reject('TOKEN_INVALID', 'no session')
+    if (typeof sessionId !== 'string' || sessionId === '')
+      return reject('TOKEN_INVALID', 'no session')
     sessionHash = sha256Hex(sessionId)
   }
   const record = await guard('store', () =>

@@ -3,9 +3,10 @@
  * failed attempts count too and concurrent requests cannot slip past the limit. Keys are
  * namespaced per scope so limits never share counters.
  */
+
+import { guard } from '../failures.js'
 import type { RateLimitRule } from '../options.js'
 import type { Rejection } from '../rejections.js'
-import { guard } from '../failures.js'
 import type { Store } from '../store.js'
 import type { RequestState, StepResult } from './request-state.js'
 

@@ -8,7 +8,7 @@
  */
 import { bodyLength } from '../body.js'
 import { reject } from '../rejections.js'
-import { digestEquals } from '../sha256.js'
+import { digestsEqual, sha256 } from '../sha256.js'
 import { isConnectionId } from '../validators.js'
 import type { RequestState, StepResult } from './request-state.js'
 
@@ -27,12 +27,14 @@ export function bodySize<TUser>(state: RequestState<TUser>): StepResult {
 export function integrationSecret<TUser>(state: RequestState<TUser>): StepResult {
   const { config, request } = state
   if (request.lambda) return undefined
-  if (config.integration === 'lambda') return reject('SECRET_INVALID', 'http request in lambda mode')
-  if (config.secrets.length === 0) return undefined
+  if (config.integration === 'lambda')
+    return reject('SECRET_INVALID', 'http request in lambda mode')
+  if (config.secretDigests.length === 0) return undefined
   const presented = request.headers[config.secretHeader]
   if (presented === undefined) return reject('SECRET_INVALID', 'missing')
+  const digest = sha256(presented)
   let matched = false
-  for (const secret of config.secrets) matched = digestEquals(presented, secret) || matched
+  for (const secret of config.secretDigests) matched = digestsEqual(digest, secret) || matched
   return matched ? undefined : reject('SECRET_INVALID', 'mismatch')
 }
 
@@ -43,7 +45,9 @@ export function integrationSecret<TUser>(state: RequestState<TUser>): StepResult
  */
 export function gatewayShape<TUser>(state: RequestState<TUser>): StepResult {
   const { config, request } = state
-  const apiId = request.lambda ? request.lambda.apiId : (request.headers['x-amzn-apigateway-api-id'] ?? null)
+  const apiId = request.lambda
+    ? request.lambda.apiId
+    : (request.headers['x-amzn-apigateway-api-id'] ?? null)
   if (apiId === null || apiId === '') return reject('GATEWAY_SHAPE_INVALID', 'no api id')
   if (config.apiIds !== null && !config.apiIds.has(apiId)) {
     return reject('GATEWAY_SHAPE_INVALID', 'api id not allowed')

@@ -73,7 +73,11 @@ export function httpRequests(settings: ApiGatewaySettings = {}) {
   const apiId = settings.apiId ?? 'testapi123'
   const clientIp = settings.clientIp ?? '203.0.113.10'
   const secretHeader = settings.secretHeader ?? 'x-apigw-secret'
-  const common = (connectionId: string, ip: string, clientXff?: string): Record<string, string> => ({
+  const common = (
+    connectionId: string,
+    ip: string,
+    clientXff?: string,
+  ): Record<string, string> => ({
     connectionid: connectionId,
     'x-amzn-apigateway-api-id': apiId,
     'x-amzn-trace-id': traceId(),
@@ -122,7 +126,10 @@ export function httpRequests(settings: ApiGatewaySettings = {}) {
       }
     },
     /** A `$disconnect`. */
-    disconnect(init: { readonly connectionId: string; readonly headers?: Readonly<Record<string, string>> }): GatewayRequest {
+    disconnect(init: {
+      readonly connectionId: string
+      readonly headers?: Readonly<Record<string, string>>
+    }): GatewayRequest {
       return {
         route: '$disconnect',
         method: 'POST',
@@ -140,7 +147,20 @@ export function httpRequests(settings: ApiGatewaySettings = {}) {
 
 function requestTime(ms: number): string {
   const d = new Date(ms)
-  const months = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec']
+  const months = [
+    'Jan',
+    'Feb',
+    'Mar',
+    'Apr',
+    'May',
+    'Jun',
+    'Jul',
+    'Aug',
+    'Sep',
+    'Oct',
+    'Nov',
+    'Dec',
+  ]
   const pad = (n: number) => String(n).padStart(2, '0')
   return `${pad(d.getUTCDate())}/${months[d.getUTCMonth()]}/${d.getUTCFullYear()}:${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())} +0000`
 }
@@ -209,7 +229,10 @@ export function lambdaEvents(settings: ApiGatewaySettings = {}) {
       }
     },
     /** A DISCONNECT event. */
-    disconnect(init: { readonly connectionId: string; readonly statusCode?: number }): WebSocketEvent {
+    disconnect(init: {
+      readonly connectionId: string
+      readonly statusCode?: number
+    }): WebSocketEvent {
       return {
         headers: { Host: domainName, 'X-Forwarded-For': '' },
         requestContext: {

@@ -1,0 +1,111 @@
+/**
+ * Translation between Node's HTTP objects and core's plain request/response values: header and
+ * query copies with Fetch semantics (so core sees what `gateway.fetch` would), a body reader
+ * that honours the size cap, and writers for core's responses. Nothing here decides anything.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { GatewayResponse } from '@apigw-ws/core'
+
+/**
+ * The request headers as the Fetch API would present them: names lower-cased, repeated headers
+ * joined with `, ` in arrival order. Built from `rawHeaders` because Node's `headers` object
+ * silently drops repeats of some headers (`user-agent`, `host`…), which would let a request show
+ * core one value while another hop saw two.
+ */
+export function headersOf(req: IncomingMessage): Record<string, string> {
+  const headers: Record<string, string> = Object.create(null)
+  const raw = req.rawHeaders
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = (raw[i] as string).toLowerCase()
+    const value = raw[i + 1] as string
+    const previous = headers[name]
+    headers[name] = previous === undefined ? value : `${previous}, ${value}`
+  }
+  return headers
+}
+
+/** The path part of a request target (`/ws/connect?x=1` → `/ws/connect`). */
+export function pathOf(url: string): string {
+  const mark = url.indexOf('?')
+  return mark < 0 ? url : url.slice(0, mark)
+}
+
+/** Query parameters of a request target, decoded; the first value of a repeated name wins. */
+export function queryOf(url: string): Record<string, string> {
+  const query: Record<string, string> = Object.create(null)
+  const mark = url.indexOf('?')
+  if (mark < 0) return query
+  for (const [name, value] of new URLSearchParams(url.slice(mark + 1))) {
+    if (!(name in query)) query[name] = value
+  }
+  return query
+}
+
+/** What reading a body produced. */
+export type BodyRead = Uint8Array | 'too-large' | 'aborted'
+
+/**
+ * Reads the request body, refusing a declared `Content-Length` over `max` without reading and
+ * stopping (pausing the stream, keeping nothing) as soon as more than `max` bytes arrived.
+ * Resolves `'aborted'` when the client goes away first. Never rejects.
+ */
+export function readBody(req: IncomingMessage, max: number): Promise<BodyRead> {
+  const declared = req.headers['content-length']
+  if (declared !== undefined && Number(declared) > max) return Promise.resolve('too-large')
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = []
+    let size = 0
+    let settled = false
+    const settle = (result: BodyRead): void => {
+      if (settled) return
+      settled = true
+      req.off('data', onData)
+      req.off('end', onEnd)
+      req.off('error', onAborted)
+      req.off('close', onClose)
+      resolve(result)
+    }
+    const onData = (chunk: Buffer): void => {
+      size += chunk.length
+      if (size > max) {
+        req.pause()
+        chunks.length = 0
+        settle('too-large')
+        return
+      }
+      chunks.push(chunk)
+    }
+    const onEnd = (): void => {
+      settle(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size))
+    }
+    const onAborted = (): void => settle('aborted')
+    const onClose = (): void => {
+      if (!req.readableEnded) settle('aborted')
+    }
+    req.on('data', onData)
+    req.on('end', onEnd)
+    req.on('error', onAborted)
+    req.on('close', onClose)
+  })
+}
+
+/**
+ * Writes core's response: status, every header (a `Set-Cookie` is appended, so cookies the app
+ * already set survive), and the body. With `closeConnection` the socket is closed after the
+ * response, for requests whose body was left unread: Node would otherwise read and discard all
+ * of it to reuse the connection.
+ */
+export function writeResponse(
+  res: ServerResponse,
+  response: GatewayResponse,
+  closeConnection: boolean,
+): void {
+  res.statusCode = response.status
+  for (const name of Object.keys(response.headers)) {
+    const value = response.headers[name] as string
+    if (name.toLowerCase() === 'set-cookie') res.appendHeader('set-cookie', value)
+    else res.setHeader(name, value)
+  }
+  if (closeConnection) res.setHeader('connection', 'close')
+  res.end(response.body ?? undefined)
+}
