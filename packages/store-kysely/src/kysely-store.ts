@@ -165,7 +165,8 @@ function filterSelector(filter: ConnectionFilter): 'userId' | 'channel' | 'all' 
     (selector === 'all' && record.all !== true)
   ) {
     throw new TypeError(
-      'connections.list: filter must set exactly one of userId (string), channel (string), all (true)',
+      'connections.list: filter must set exactly one of ' +
+        'userId (string), channel (string), all (true)',
     )
   }
   return selector as 'userId' | 'channel' | 'all'
@@ -341,13 +342,16 @@ function statements(db: Kysely<StoreDatabase>, dialect: KyselyStoreDialect) {
     // second CASE sees the old `reset_at`; the new window's end comes from `excluded`.
     hit: prepare((p: { key: string; now: number; resetAt: number }) => {
       const resetAt = sql.ref('rate_limits.reset_at')
+      const count = sql.ref('rate_limits.count')
+      const ended = sql<boolean>`${resetAt} <= ${p.now}`
+      const fresh = sql.ref('excluded.reset_at')
       return db
         .insertInto('rate_limits')
         .values({ key: p.key, count: 1, reset_at: p.resetAt })
         .onConflict((oc) =>
           oc.column('key').doUpdateSet({
-            count: sql<number>`case when ${resetAt} <= ${p.now} then 1 else ${sql.ref('rate_limits.count')} + 1 end`,
-            reset_at: sql<number>`case when ${resetAt} <= ${p.now} then ${sql.ref('excluded.reset_at')} else ${resetAt} end`,
+            count: sql<number>`case when ${ended} then 1 else ${count} + 1 end`,
+            reset_at: sql<number>`case when ${ended} then ${fresh} else ${resetAt} end`,
           }),
         )
         .returning(['count', 'reset_at'])
@@ -372,8 +376,9 @@ function statements(db: Kysely<StoreDatabase>, dialect: KyselyStoreDialect) {
  * them); programmer errors (non-finite times, invalid rules, an invalid `list` page or filter)
  * reject with `TypeError`. `tokens.put` rejects when the hash exists.
  *
- * Throws `TypeError` at construction, naming the option, for a missing `db`, an invalid
- * `tablePrefix`, or a dialect other than SQLite or PostgreSQL.
+ * Throws `TypeError` at construction, naming the option, for a missing `db` (or a transaction
+ * instead of the root instance), an invalid `tablePrefix`, or a dialect other than SQLite or
+ * PostgreSQL.
  *
  * @example
  * ```ts
@@ -381,7 +386,8 @@ function statements(db: Kysely<StoreDatabase>, dialect: KyselyStoreDialect) {
  * import { Kysely, SqliteDialect } from 'kysely'
  * import { kyselyStore, migrate } from '@apigw-ws/store-kysely'
  *
- * const db = new Kysely<unknown>({ dialect: new SqliteDialect({ database: new Database('ws.db') }) })
+ * const database = new Database('ws.db')
+ * const db = new Kysely<unknown>({ dialect: new SqliteDialect({ database }) })
  * await migrate(db)
  * const store = kyselyStore({ db })
  * ```
@@ -398,14 +404,22 @@ export function kyselyStore<DB>(options: KyselyStoreOptions<DB>): Store {
   ) {
     throw new TypeError('kyselyStore: option "db" must be a Kysely instance')
   }
+  if (userDb.isTransaction) {
+    // The store opens transactions of its own and outlives any one transaction.
+    throw new TypeError(
+      'kyselyStore: option "db" must be the root Kysely instance, not a transaction',
+    )
+  }
   const dialect = resolveDialect(userDb, options.dialect)
   const prefix = checkTablePrefix(options.tablePrefix ?? DEFAULT_TABLE_PREFIX)
   // The user's Kysely is typed with the user's tables; the store's own view of the same
   // connection is typed with its logical tables, which the prefix plugin maps to the real ones.
-  const db = (userDb.withoutPlugins() as unknown as Kysely<StoreDatabase>).withPlugin(
-    tablePrefixPlugin(tableNames(prefix)),
-  )
+  const bare = userDb.withoutPlugins() as unknown as Kysely<StoreDatabase>
+  const db = bare.withPlugin(tablePrefixPlugin(tableNames(prefix)))
   const q = statements(db, dialect)
+  // Compiled statements already carry the physical table names, so they run on the instance
+  // without plugins: nothing left to transform, in the query or in its result.
+  const runner = bare
 
   const connections: ConnectionStore = Object.freeze({
     async create(connection: NewConnection): Promise<boolean> {
@@ -421,10 +435,10 @@ export function kyselyStore<DB>(options: KyselyStoreOptions<DB>): Store {
         now: connection.connectedAt,
       }
       if (channels.length === 0) {
-        return (await q.createConnection.run(db, params)).rows.length > 0
+        return (await q.createConnection.run(runner, params)).rows.length > 0
       }
       // The record and its channels appear together or not at all.
-      return db.transaction().execute(async (trx) => {
+      return runner.transaction().execute(async (trx) => {
         const created = await q.createConnection.run(trx, params)
         if (created.rows.length === 0) return false
         for (const channel of channels) {
@@ -436,33 +450,33 @@ export function kyselyStore<DB>(options: KyselyStoreOptions<DB>): Store {
 
     async get(connectionId: string): Promise<ConnectionRecord | null> {
       assertText('connections.get', 'connectionId', connectionId)
-      const [row] = (await q.get.run(db, { id: connectionId })).rows
+      const [row] = (await q.get.run(runner, { id: connectionId })).rows
       return row === undefined ? null : toConnection(row)
     },
 
     async touch(connectionId: string, now: number): Promise<ConnectionRecord | null> {
       assertText('connections.touch', 'connectionId', connectionId)
       assertTime('connections.touch', 'now', now)
-      const [row] = (await q.touch.run(db, { id: connectionId, now })).rows
+      const [row] = (await q.touch.run(runner, { id: connectionId, now })).rows
       return row === undefined ? null : toConnection(row)
     },
 
     async disconnect(connectionId: string, now: number): Promise<boolean> {
       assertText('connections.disconnect', 'connectionId', connectionId)
       assertTime('connections.disconnect', 'now', now)
-      return (await q.disconnect.run(db, { id: connectionId, now })).rows.length > 0
+      return (await q.disconnect.run(runner, { id: connectionId, now })).rows.length > 0
     },
 
     async subscribe(connectionId: string, channel: string): Promise<boolean> {
       assertText('connections.subscribe', 'connectionId', connectionId)
       assertText('connections.subscribe', 'channel', channel)
-      return (await q.subscribe.run(db, { id: connectionId, channel })).rows.length > 0
+      return (await q.subscribe.run(runner, { id: connectionId, channel })).rows.length > 0
     },
 
     async unsubscribe(connectionId: string, channel: string): Promise<boolean> {
       assertText('connections.unsubscribe', 'connectionId', connectionId)
       assertText('connections.unsubscribe', 'channel', channel)
-      return (await q.unsubscribe.run(db, { id: connectionId, channel })).rows.length > 0
+      return (await q.unsubscribe.run(runner, { id: connectionId, channel })).rows.length > 0
     },
 
     async list(filter: ConnectionFilter, request: PageRequest): Promise<Page<ConnectionRecord>> {
@@ -478,10 +492,13 @@ export function kyselyStore<DB>(options: KyselyStoreOptions<DB>): Store {
       const p = { cursor: cursor ?? '', limit: limit + 1 }
       const { rows } =
         selector === 'all'
-          ? await q.listAll.run(db, p)
+          ? await q.listAll.run(runner, p)
           : selector === 'userId'
-            ? await q.listByUser.run(db, { ...p, userId: (filter as { userId: string }).userId })
-            : await q.listByChannel.run(db, {
+            ? await q.listByUser.run(runner, {
+                ...p,
+                userId: (filter as { userId: string }).userId,
+              })
+            : await q.listByChannel.run(runner, {
                 ...p,
                 channel: (filter as { channel: string }).channel,
               })
@@ -499,7 +516,7 @@ export function kyselyStore<DB>(options: KyselyStoreOptions<DB>): Store {
       assertText('tokens.put', 'hash', token.hash)
       assertText('tokens.put', 'userId', token.userId)
       assertTime('tokens.put', 'expiresAt', token.expiresAt)
-      await q.putToken.run(db, {
+      await q.putToken.run(runner, {
         hash: token.hash,
         userId: token.userId,
         sessionHash: token.sessionHash ?? null,
@@ -514,7 +531,7 @@ export function kyselyStore<DB>(options: KyselyStoreOptions<DB>): Store {
     ): Promise<TokenRecord | null> {
       assertText('tokens.consume', 'hash', hash)
       assertTime('tokens.consume', 'now', options.now)
-      const { rows } = await q.consume.run(db, {
+      const { rows } = await q.consume.run(runner, {
         hash,
         sessionHash: options.sessionHash ?? null,
         now: options.now,
@@ -535,12 +552,18 @@ export function kyselyStore<DB>(options: KyselyStoreOptions<DB>): Store {
       assertCount('limits.hit', 'rule.limit', rule.limit, 0)
       assertCount('limits.hit', 'rule.windowMs', rule.windowMs, 1)
       assertTime('limits.hit', 'now', now)
-      const [row] = (await q.hit.run(db, { key, now, resetAt: now + rule.windowMs })).rows
+      const [row] = (await q.hit.run(runner, { key, now, resetAt: now + rule.windowMs })).rows
       if (row === undefined) throw new Error('limits.hit: the upsert returned no row')
       const count = Number(row.count)
       return Object.freeze({ allowed: count <= rule.limit, count, resetAt: Number(row.reset_at) })
     },
   })
+
+  // On PostgreSQL, cleanups running at once on several instances take disjoint batches instead
+  // of queueing on (or deadlocking over) the same rows; SQLite has one writer at a time anyway.
+  function skipLocked<Q extends { forUpdate(): Q; skipLocked(): Q }>(query: Q): Q {
+    return dialect === 'postgres' ? query.forUpdate().skipLocked() : query
+  }
 
   async function cleanupConnections(request: CleanupRequest): Promise<number> {
     // Subscriptions reference connections with ON DELETE CASCADE, but SQLite enforces foreign
@@ -559,7 +582,8 @@ export function kyselyStore<DB>(options: KyselyStoreOptions<DB>): Store {
                 w('connections.connected_at', '<=', request.connectedBefore),
               ]),
             )
-            .limit(request.batchSize),
+            .limit(request.batchSize)
+            .$call(skipLocked),
         )
         .returning('connections.id')
         .execute()
@@ -584,13 +608,19 @@ export function kyselyStore<DB>(options: KyselyStoreOptions<DB>): Store {
           .selectFrom('tokens')
           .select('hash')
           .where((w) => w.or([w('expires_at', '<=', now), w('used_at', 'is not', null)]))
-          .limit(batchSize),
+          .limit(batchSize)
+          .$call(skipLocked),
       )
       .executeTakeFirst()
     const limitsDeleted = await db
       .deleteFrom('rate_limits')
       .where('key', 'in', (eb) =>
-        eb.selectFrom('rate_limits').select('key').where('reset_at', '<=', now).limit(batchSize),
+        eb
+          .selectFrom('rate_limits')
+          .select('key')
+          .where('reset_at', '<=', now)
+          .limit(batchSize)
+          .$call(skipLocked),
       )
       .executeTakeFirst()
     return Object.freeze({

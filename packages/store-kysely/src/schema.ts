@@ -74,7 +74,8 @@ const PREFIX_PATTERN = /^[a-z_][a-z0-9_]{0,30}$/
 export function checkTablePrefix(prefix: unknown): string {
   if (typeof prefix !== 'string' || !PREFIX_PATTERN.test(prefix)) {
     throw new TypeError(
-      `kysely store: option "tablePrefix" must match ${PREFIX_PATTERN} (got ${JSON.stringify(prefix)})`,
+      `kysely store: option "tablePrefix" must match ${PREFIX_PATTERN} ` +
+        `(got ${JSON.stringify(prefix)})`,
     )
   }
   return prefix

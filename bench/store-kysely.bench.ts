@@ -1,0 +1,349 @@
+/**
+ * `$connect` throughput over the Kysely store, on SQLite (better-sqlite3; a WAL file and memory)
+ * and PostgreSQL (pg), with 32 concurrent callers. Each `$connect` that `gateway.handle` accepts
+ * costs four statements: the per-IP limit hit, the token consume, the per-user limit hit and the
+ * connection insert. It is measured next to (a) the same four statements executed directly with
+ * the driver (better-sqlite3 prepared statements; a pg Pool of the same size as the store's),
+ * which is the ceiling, and (b) the store's four calls without the gateway, which splits the gap
+ * into store and gateway overhead. On SQLite the store also runs over `cachedStatements()`, since
+ * Kysely's SQLite driver otherwise prepares every statement anew. Every variant works on tables
+ * of its own created by the same migration, with a fresh token, address, user and connection id
+ * per operation. PostgreSQL runs only with `DATABASE_URL`.
+ */
+import { createHash, randomBytes } from 'node:crypto'
+import { rmSync } from 'node:fs'
+import { mkdtemp } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { createGateway, type Gateway, type GatewayRequest } from '../packages/core/src/index.js'
+import type { Store } from '../packages/core/src/store.js'
+import { httpRequests } from '../packages/core/src/testing/requests.js'
+import { cachedStatements, kyselyStore, migrate } from '../packages/store-kysely/src/index.js'
+import {
+  Database,
+  Kysely,
+  PostgresDialect,
+  pg,
+  SqliteDialect,
+} from '../packages/store-kysely/test/drivers.js'
+import { compare, type Measurement, measure, opsPerSecond, report } from './lib.js'
+
+const CONCURRENCY = 32
+const ROUNDS = 3
+const SQLITE_OPS = 3_000
+const POSTGRES_OPS = 3_000
+const SECRET = 'bench-integration-secret'
+const ORIGIN = 'https://app.example.com'
+const WINDOW_MS = 60_000
+/** Limits high enough that every hit is counted and allowed: the work, not the refusals. */
+const OPEN_RULE = { limit: 1_000_000_000, windowMs: WINDOW_MS }
+
+/** The statements `$connect` runs, as the store compiles them (`?` or `$n` placeholders). */
+function connectSql(prefix: string, placeholder: (n: number) => string) {
+  const p = placeholder
+  const limits = `"${prefix}rate_limits"`
+  return {
+    hit:
+      `insert into ${limits} ("key", "count", "reset_at") values (${p(1)}, 1, ${p(2)}) ` +
+      `on conflict ("key") do update set "count" = case when ${limits}."reset_at" <= ${p(3)} ` +
+      `then 1 else ${limits}."count" + 1 end, "reset_at" = case when ${limits}."reset_at" <= ` +
+      `${p(4)} then "excluded"."reset_at" else ${limits}."reset_at" end ` +
+      `returning "count", "reset_at"`,
+    consume:
+      `update "${prefix}tokens" set "used_at" = ${p(1)} where "hash" = ${p(2)} and "used_at" is ` +
+      `null and "expires_at" > ${p(3)} and ("session_hash" is null or "session_hash" = ${p(4)}) ` +
+      `returning "hash", "user_id", "session_hash", "channel", "expires_at"`,
+    insert:
+      `insert into "${prefix}connections" ("id", "user_id", "api_id", "stage", "domain_name", ` +
+      `"connected_at", "last_seen_at", "request_count", "disconnected_at") values (${p(1)}, ` +
+      `${p(2)}, ${p(3)}, ${p(4)}, ${p(5)}, ${p(6)}, ${p(7)}, 0, null) on conflict ("id") do ` +
+      `nothing returning "id"`,
+    putToken:
+      `insert into "${prefix}tokens" ("hash", "user_id", "expires_at") ` +
+      `values (${p(1)}, ${p(2)}, ${p(3)})`,
+  }
+}
+
+/** One `$connect`'s inputs. */
+interface ConnectCase {
+  readonly token: string
+  readonly hash: string
+  readonly ip: string
+  readonly userId: string
+  readonly connectionId: string
+}
+
+let caseSeq = 0
+
+/** Fresh, never reused inputs for `count` connects. */
+function connectCases(count: number): ConnectCase[] {
+  return Array.from({ length: count }, () => {
+    const n = caseSeq++
+    const token = randomBytes(32).toString('base64url')
+    return {
+      token,
+      hash: createHash('sha256').update(token).digest('hex'),
+      ip: `10.${(n >> 16) & 255}.${(n >> 8) & 255}.${n & 255}`,
+      userId: `user-${n}`,
+      connectionId: `bench${n.toString(36).padStart(10, '0')}=`,
+    }
+  })
+}
+
+/** A gateway configured like production, with limits that count every hit but never refuse. */
+function benchGateway(store: Store): Gateway {
+  return createGateway({
+    store,
+    integrationSecret: SECRET,
+    allowedOrigins: [ORIGIN],
+    rateLimits: { connectPerIp: OPEN_RULE, connectPerUser: OPEN_RULE, tokenPerUser: false },
+  })
+}
+
+/** Issues a real token per case through the gateway (not timed) and builds each `$connect`. */
+async function gatewayRequests(gateway: Gateway, cases: ConnectCase[]): Promise<GatewayRequest[]> {
+  const requests: GatewayRequest[] = []
+  for (let i = 0; i < cases.length; i += CONCURRENCY) {
+    const batch = cases.slice(i, i + CONCURRENCY)
+    const issued = await Promise.all(
+      batch.map((c) =>
+        gateway.issueToken({ method: 'POST', headers: { origin: ORIGIN }, userId: c.userId }),
+      ),
+    )
+    for (const [j, response] of issued.entries()) {
+      const c = batch[j] as ConnectCase
+      if (response.status !== 200) throw new Error(`issueToken answered ${response.status}`)
+      const { token } = JSON.parse(response.body ?? '') as { token: string }
+      requests.push(
+        httpRequests({ secret: SECRET, clientIp: c.ip }).connect({
+          token,
+          connectionId: c.connectionId,
+        }),
+      )
+    }
+  }
+  return requests
+}
+
+/** Measures `gateway.handle` over fresh `$connect`s and checks every one was accepted. */
+async function measureGateway(name: string, gateway: Gateway, ops: number): Promise<Measurement> {
+  const requests = await gatewayRequests(gateway, connectCases(ops))
+  let refused = 0
+  const m = await measure(
+    name,
+    ops,
+    async (i) => {
+      const response = await gateway.handle(requests[i] as GatewayRequest)
+      if (response.status !== 200) refused++
+    },
+    CONCURRENCY,
+  )
+  if (refused > 0) throw new Error(`${name}: ${refused} of ${ops} connects were refused`)
+  return m
+}
+
+/** Measures the store's four `$connect` calls without the gateway. */
+async function measureStore(name: string, store: Store, ops: number): Promise<Measurement> {
+  const cases = connectCases(ops)
+  const now = Date.now()
+  for (let i = 0; i < cases.length; i += CONCURRENCY) {
+    await Promise.all(
+      cases.slice(i, i + CONCURRENCY).map((c) =>
+        store.tokens.put({
+          hash: c.hash,
+          userId: c.userId,
+          sessionHash: null,
+          channel: null,
+          expiresAt: now + WINDOW_MS,
+        }),
+      ),
+    )
+  }
+  return measure(
+    name,
+    ops,
+    async (i) => {
+      const c = cases[i] as ConnectCase
+      const at = Date.now()
+      await store.limits.hit(`connect.ip:${c.ip}`, OPEN_RULE, at)
+      const token = await store.tokens.consume(c.hash, { sessionHash: null, now: at })
+      if (token === null) throw new Error('token not consumed')
+      await store.limits.hit(`connect.user:${c.userId}`, OPEN_RULE, at)
+      const created = await store.connections.create({
+        connectionId: c.connectionId,
+        userId: c.userId,
+        channels: [],
+        apiId: 'testapi123',
+        stage: null,
+        domainName: null,
+        connectedAt: at,
+      })
+      if (!created) throw new Error('connection not created')
+    },
+    CONCURRENCY,
+  )
+}
+
+/** Prints each gateway variant's throughput as a multiple of the first row (direct SQL). */
+function printRatios(title: string, rows: readonly Measurement[]): void {
+  const [direct] = rows
+  if (direct === undefined) return
+  for (const row of rows.filter((r) => r.name.startsWith('gateway.handle'))) {
+    const ratio = opsPerSecond(row) / opsPerSecond(direct)
+    console.log(`${title}: ${row.name} / direct SQL = ${ratio.toFixed(2)}× (target ≥ 0.60×)`)
+  }
+}
+
+/**
+ * SQLite in a WAL file (`synchronous = NORMAL`, the usual production setting) or in memory
+ * (no I/O at all: only the software overhead is left). The store runs over Kysely's stock
+ * `SqliteDialect` and, separately, over `cachedStatements()`.
+ */
+async function sqliteBench(storage: 'file' | 'memory'): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), 'apigw-bench-sqlite-'))
+  const raw = new Database(storage === 'file' ? join(dir, 'bench.sqlite') : ':memory:')
+  raw.pragma('journal_mode = WAL')
+  raw.pragma('synchronous = NORMAL')
+  const db = new Kysely<unknown>({ dialect: new SqliteDialect({ database: raw }) })
+  // A second Kysely instance on the same connection, preparing each SQL text once.
+  const cached = new Kysely<unknown>({
+    dialect: new SqliteDialect({
+      database: cachedStatements({ prepare: (text) => raw.prepare(text), close: () => {} }),
+    }),
+  })
+  try {
+    for (const prefix of ['direct_', 'store_', 'gateway_', 'cstore_', 'cgateway_']) {
+      await migrate(db, { tablePrefix: prefix })
+    }
+    const q = connectSql('direct_', () => '?')
+    const hit = raw.prepare(q.hit)
+    const consume = raw.prepare(q.consume)
+    const insert = raw.prepare(q.insert)
+    const putToken = raw.prepare(q.putToken)
+    const store = kyselyStore({ db, tablePrefix: 'store_' })
+    const gateway = benchGateway(kyselyStore({ db, tablePrefix: 'gateway_' }))
+    const cachedStore = kyselyStore({ db: cached, tablePrefix: 'cstore_' })
+    const cachedGateway = benchGateway(kyselyStore({ db: cached, tablePrefix: 'cgateway_' }))
+
+    const rows = await compare(ROUNDS, [
+      async () => {
+        const cases = connectCases(SQLITE_OPS)
+        const now = Date.now()
+        for (const c of cases) putToken.run(c.hash, c.userId, now + WINDOW_MS)
+        return measure(
+          'direct SQL (better-sqlite3 prepared)',
+          SQLITE_OPS,
+          async (i) => {
+            const c = cases[i] as ConnectCase
+            const at = Date.now()
+            hit.get(`connect.ip:${c.ip}`, at + WINDOW_MS, at, at)
+            if (consume.get(at, c.hash, at, null) === undefined) {
+              throw new Error('token not consumed')
+            }
+            hit.get(`connect.user:${c.userId}`, at + WINDOW_MS, at, at)
+            if (
+              insert.get(c.connectionId, c.userId, 'testapi123', null, null, at, at) === undefined
+            ) {
+              throw new Error('connection not created')
+            }
+          },
+          CONCURRENCY,
+        )
+      },
+      () => measureStore('kyselyStore calls (no gateway)', store, SQLITE_OPS),
+      () => measureGateway('gateway.handle + kyselyStore', gateway, SQLITE_OPS),
+      () => measureStore('kyselyStore calls, cachedStatements', cachedStore, SQLITE_OPS),
+      () =>
+        measureGateway('gateway.handle + kyselyStore, cachedStatements', cachedGateway, SQLITE_OPS),
+    ])
+    report(`$connect on SQLite (${storage}, WAL), ${CONCURRENCY} concurrent callers`, rows)
+    printRatios(`SQLite (${storage})`, rows)
+  } finally {
+    await cached.destroy()
+    await db.destroy()
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+async function postgresBench(url: string): Promise<void> {
+  const schema = `apigw_bench_${randomBytes(4).toString('hex')}`
+  const admin = new pg.Pool({ connectionString: url, max: 1 })
+  await admin.query(`create schema "${schema}"`)
+  const poolFor = () =>
+    new pg.Pool({ connectionString: url, max: CONCURRENCY, options: `-c search_path=${schema}` })
+  const directPool = poolFor()
+  const db = new Kysely<unknown>({ dialect: new PostgresDialect({ pool: poolFor() }) })
+  try {
+    for (const prefix of ['direct_', 'store_', 'gateway_'])
+      await migrate(db, { tablePrefix: prefix })
+    const q = connectSql('direct_', (n) => `$${n}`)
+    const gateway = benchGateway(kyselyStore({ db, tablePrefix: 'gateway_' }))
+    const store = kyselyStore({ db, tablePrefix: 'store_' })
+
+    const rows = await compare(ROUNDS, [
+      async () => {
+        const cases = connectCases(POSTGRES_OPS)
+        const now = Date.now()
+        for (let i = 0; i < cases.length; i += CONCURRENCY) {
+          await Promise.all(
+            cases
+              .slice(i, i + CONCURRENCY)
+              .map((c) => directPool.query(q.putToken, [c.hash, c.userId, now + WINDOW_MS])),
+          )
+        }
+        return measure(
+          `direct SQL (pg Pool, max ${CONCURRENCY})`,
+          POSTGRES_OPS,
+          async (i) => {
+            const c = cases[i] as ConnectCase
+            const at = Date.now()
+            await directPool.query(q.hit, [`connect.ip:${c.ip}`, at + WINDOW_MS, at, at])
+            const consumed = await directPool.query(q.consume, [at, c.hash, at, null])
+            if (consumed.rowCount !== 1) throw new Error('token not consumed')
+            await directPool.query(q.hit, [`connect.user:${c.userId}`, at + WINDOW_MS, at, at])
+            const inserted = await directPool.query(q.insert, [
+              c.connectionId,
+              c.userId,
+              'testapi123',
+              null,
+              null,
+              at,
+              at,
+            ])
+            if (inserted.rowCount !== 1) throw new Error('connection not created')
+          },
+          CONCURRENCY,
+        )
+      },
+      () => measureStore('kyselyStore calls (no gateway)', store, POSTGRES_OPS),
+      () => measureGateway('gateway.handle + kyselyStore', gateway, POSTGRES_OPS),
+    ])
+    report(
+      `$connect on PostgreSQL (pool max ${CONCURRENCY}), ${CONCURRENCY} concurrent callers`,
+      rows,
+    )
+    printRatios('PostgreSQL', rows)
+  } finally {
+    await directPool.end()
+    await db.destroy()
+    try {
+      await admin.query(`drop schema "${schema}" cascade`)
+    } finally {
+      await admin.end()
+    }
+  }
+}
+
+export default async function storeKyselyBench(): Promise<void> {
+  await sqliteBench('file')
+  await sqliteBench('memory')
+  const url = process.env.DATABASE_URL
+  if (url === undefined || url === '') {
+    console.log(
+      '\n## $connect on PostgreSQL: skipped — DATABASE_URL is not set ' +
+        '(e.g. DATABASE_URL=postgres://postgres@127.0.0.1:5432/test pnpm bench store-kysely)',
+    )
+    return
+  }
+  await postgresBench(url)
+}

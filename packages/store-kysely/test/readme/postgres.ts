@@ -1,0 +1,24 @@
+import { createGateway } from '@apigw-ws/core'
+import { kyselyStore, migrate } from '@apigw-ws/store-kysely'
+import { Kysely, PostgresDialect } from 'kysely'
+import pg from 'pg'
+
+// One pool per backend instance. Every instance × max must fit in the server's
+// max_connections (see "Pool sizing").
+const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL, max: 10 })
+const db = new Kysely<unknown>({ dialect: new PostgresDialect({ pool }) })
+
+// Safe when several instances start at once: Kysely's Migrator takes a lock, and
+// PostgreSQL runs the whole migration in one transaction.
+await migrate(db, { tablePrefix: 'apigw_' })
+
+export const gateway = createGateway({
+  store: kyselyStore({ db, tablePrefix: 'apigw_' }),
+  integrationSecret: process.env.APIGW_SECRET ?? 'dev-only-secret-change-me',
+  allowedOrigins: ['https://app.example.com'],
+})
+
+// Every instance may run this: concurrent cleanups take disjoint batches.
+setInterval(() => {
+  gateway.cleanup().catch((error: unknown) => console.error('apigw-ws: cleanup failed', error))
+}, 60_000).unref()
