@@ -7,7 +7,7 @@
  * change the client address core derives (core alone chooses the `X-Forwarded-For` entry).
  */
 import type { IncomingMessage } from 'node:http'
-import { type Gateway, ROUTE_KEY_HEADER, type RouteKey, resolveRoute } from '@apigw-ws/core'
+import { type Gateway, type RouteKey, resolveRoute } from '@apigw-ws/core'
 import { type Request as ExpressRequest, type Response as ExpressResponse, Router } from 'express'
 import { headersOf, pathOf, queryOf, readBody, writeResponse } from './node-http.js'
 
@@ -46,8 +46,8 @@ function wasConsumed(req: IncomingMessage): boolean {
 
 /**
  * Creates the integration router: `app.use('/ws', websocketRouter(gateway))` so API Gateway calls
- * `/ws/connect`, `/ws/disconnect`, `/ws/default` and `/ws/<custom route>` (the mapped
- * `x-apigw-route-key` header, when present, names the route instead). Only `POST /:route` is
+ * `/ws/connect`, `/ws/disconnect`, `/ws/default` and `/ws/<custom route>` (with the gateway's
+ * `routeKeyHeader` option, the mapped header names the route instead). Only `POST /:route` is
  * matched; other methods and paths go on to the app's later routes with their body unread.
  *
  * The body: a declared `Content-Length` over `gateway.maxBodyBytes` is refused (413) without
@@ -75,8 +75,7 @@ export function websocketRouter(gateway: Gateway, options: WebSocketRouterOption
     '/:route',
     async function apigwIntegration(req: ExpressRequest, res: ExpressResponse) {
       const headers = headersOf(req)
-      const routeKey = headers[ROUTE_KEY_HEADER]
-      const route: RouteKey | null = resolveRoute(undefined, routeKey, pathOf(req.originalUrl))
+      const route: RouteKey | null = resolveRoute(undefined, pathOf(req.originalUrl))
       if (route === null) return writeResponse(res, gateway.refuse('ROUTE_UNKNOWN'), !req.complete)
 
       let body: Uint8Array | string | null = rawBodyOf(req) ?? null

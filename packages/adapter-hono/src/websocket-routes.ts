@@ -1,8 +1,8 @@
 /**
  * `websocketRoutes`: the Hono sub-app API Gateway's HTTP integration calls. It serves
  * `POST /:route` under whatever base path the app mounts it at, and hands the request, untouched,
- * to `gateway.fetch`: core resolves the route (the mapped `x-apigw-route-key` header, else the
- * last path segment), checks the method, reads the body with its size cap, runs the pipeline and
+ * to `gateway.fetch`: core resolves the route (the last path segment, or the mapped route-key
+ * header with the gateway's `routeKeyHeader` option), checks the method, reads the body with its size cap, runs the pipeline and
  * builds the response. The adapter reads only `c.req.raw`, so the same app runs on
  * `@hono/node-server`, Bun, Deno and workers.
  */

@@ -5,7 +5,12 @@
  * the one rejection table, and anything unexpected (a throwing store, hook or handler) becomes a
  * generic 503/500, never an allow.
  */
-import { type FetchOptions, fromFetchRequest, toFetchResponse } from './adapters/fetch.js'
+import {
+  type FetchOptions,
+  fromFetchRequest,
+  parseRoute,
+  toFetchResponse,
+} from './adapters/fetch.js'
 import {
   fromLambdaEvent,
   toLambdaResult,
@@ -227,10 +232,12 @@ export function createGateway<TUser = unknown>(options: GatewayOptions<TUser>): 
     const handler = state.handler
     if (handler === null) return refuse(state, request.route, reject('HANDLER_UNKNOWN'))
     const result = await guard('handler', () => handler.handle(handlerContext(state), state.input))
+    const response: GatewayResponse =
+      result === undefined
+        ? { status: 200, headers: {}, body: null }
+        : await guard('handler', () => jsonResponse(200, result))
     emit({ type: 'message.handled', at: state.now, connectionId, handler: handler.name })
-    return result === undefined
-      ? { status: 200, headers: {}, body: null }
-      : jsonResponse(200, result)
+    return response
   }
 
   function handlerContext(state: RequestState<TUser>): HandlerContext<TUser> {
@@ -297,7 +304,20 @@ export function createGateway<TUser = unknown>(options: GatewayOptions<TUser>): 
     )
   }
 
-  async function handle(request: GatewayRequest): Promise<GatewayResponse> {
+  /** The request with its route taken from the mapped route-key header, when configured. */
+  function routed(request: GatewayRequest): GatewayRequest | null {
+    if (config.routeKeyHeader === null || request.lambda) return request
+    const value = request.headers[config.routeKeyHeader]
+    const route = value === undefined ? null : parseRoute(value)
+    return route === null ? null : { ...request, route }
+  }
+
+  async function handle(input: GatewayRequest): Promise<GatewayResponse> {
+    if (typeof input !== 'object' || input === null || typeof input.route !== 'string') {
+      return refuse(null, '$default', reject('ROUTE_UNKNOWN', 'not a gateway request'))
+    }
+    const request = routed(input)
+    if (request === null) return refuse(null, input.route, reject('ROUTE_UNKNOWN', 'route header'))
     let state: RequestState<TUser> | null = null
     try {
       state = {

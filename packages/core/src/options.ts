@@ -116,6 +116,13 @@ export interface GatewayOptions<TUser = unknown> {
   readonly allowedHosts?: readonly string[]
   /** API ids allowed (`x-amzn-apigateway-api-id` / `requestContext.apiId`), when set. */
   readonly apiIds?: readonly string[]
+  /**
+   * Lower-case header the integration maps from `context.routeKey` (e.g. `x-apigw-route-key`),
+   * for setups that point every route at one URL. When set, every HTTP request must carry it and
+   * it names the route; the path is ignored. Leave unset (the default) unless the mapping exists:
+   * API Gateway forwards client headers on `$connect`, and only its mapping overwrites them.
+   */
+  readonly routeKeyHeader?: string
   /** Lower-case header the integration maps from `context.identity.sourceIp`, if any. */
   readonly sourceIpHeader?: string
   /** Proxies between API Gateway and this app that append to `X-Forwarded-For`. Default 0. */
@@ -173,6 +180,7 @@ export interface Config<TUser> {
   readonly allowMissingOrigin: boolean
   readonly allowedHosts: ReadonlySet<string> | null
   readonly apiIds: ReadonlySet<string> | null
+  readonly routeKeyHeader: string | null
   readonly sourceIpHeader: string | null
   readonly trustedProxies: number
   readonly maxBodyBytes: number
@@ -230,6 +238,19 @@ function nonNegativeInt(value: unknown, name: string, fallback: number): number 
   return value
 }
 
+function optionalObject<T extends object>(value: T | undefined, name: string): Partial<T> {
+  if (value === undefined) return {}
+  if (typeof value !== 'object' || value === null) throw new TypeError(`${name} must be an object`)
+  return value
+}
+
+function optionalBoolean(value: unknown, name: string): boolean {
+  if (value !== undefined && typeof value !== 'boolean') {
+    throw new TypeError(`${name} must be a boolean`)
+  }
+  return value === true
+}
+
 function rule(
   value: RateLimitRule | false | undefined,
   name: string,
@@ -241,8 +262,8 @@ function rule(
     throw new TypeError(`${name} must be { limit, windowMs } or false`)
   }
   return Object.freeze({
-    limit: positiveInt(value.limit, `${name}.limit`, 0),
-    windowMs: positiveInt(value.windowMs, `${name}.windowMs`, 0),
+    limit: positiveInt(value.limit ?? Number.NaN, `${name}.limit`, 0),
+    windowMs: positiveInt(value.windowMs ?? Number.NaN, `${name}.windowMs`, 0),
   })
 }
 
@@ -305,6 +326,7 @@ export function normalizeOptions<TUser>(options: GatewayOptions<TUser>): Config<
   if (integration !== 'http' && integration !== 'lambda') {
     throw new TypeError("integration must be 'http' or 'lambda'")
   }
+  const allowMissingSecret = optionalBoolean(options.allowMissingSecret, 'allowMissingSecret')
   const rawSecrets = options.integrationSecret
   const secrets =
     rawSecrets === undefined
@@ -320,12 +342,7 @@ export function normalizeOptions<TUser>(options: GatewayOptions<TUser>): Config<
   if (rawSecrets !== undefined && secrets.length === 0) {
     throw new TypeError('integrationSecret must not be an empty list')
   }
-  if (
-    integration === 'http' &&
-    secrets.length === 0 &&
-    options.allowMissingSecret !== true &&
-    isProduction()
-  ) {
+  if (integration === 'http' && secrets.length === 0 && !allowMissingSecret && isProduction()) {
     throw new TypeError(
       'integrationSecret is required in production (NODE_ENV=production); set allowMissingSecret: true to run without one',
     )
@@ -351,7 +368,7 @@ export function normalizeOptions<TUser>(options: GatewayOptions<TUser>): Config<
     }
   }
 
-  const auth = options.auth ?? {}
+  const auth = optionalObject(options.auth, 'auth')
   for (const hook of ['resolveSession', 'loadUser', 'hasPermission', 'authorizeChannel'] as const) {
     optionalFunction(auth[hook], `auth.${hook}`)
   }
@@ -369,7 +386,7 @@ export function normalizeOptions<TUser>(options: GatewayOptions<TUser>): Config<
   stringList(handlerKeys, 'handlerKeys')
   if (handlerKeys.length === 0) throw new TypeError('handlerKeys must name at least one key')
 
-  const checks = options.checks ?? {}
+  const checks = optionalObject(options.checks, 'checks')
   for (const kind of ['connect', 'message'] as const) {
     const list = checks[kind] ?? []
     if (!Array.isArray(list) || list.some((c) => typeof c !== 'function')) {
@@ -386,8 +403,9 @@ export function normalizeOptions<TUser>(options: GatewayOptions<TUser>): Config<
   }
   const allowedHosts = options.allowedHosts
   const apiIds = options.apiIds
-  const tokens = options.tokens ?? {}
-  const limits = options.rateLimits ?? {}
+  const tokens = optionalObject(options.tokens, 'tokens')
+  const limits = optionalObject(options.rateLimits, 'rateLimits')
+  const send = optionalObject(options.send, 'send')
 
   return Object.freeze({
     store,
@@ -396,12 +414,13 @@ export function normalizeOptions<TUser>(options: GatewayOptions<TUser>): Config<
     secretDigests: Object.freeze(secrets.map((secret) => sha256(secret))),
     secretHeader: headerName(options.secretHeader, 'secretHeader', 'x-apigw-secret') as string,
     allowedOrigins: new Set(origins),
-    allowMissingOrigin: options.allowMissingOrigin === true,
+    allowMissingOrigin: optionalBoolean(options.allowMissingOrigin, 'allowMissingOrigin'),
     allowedHosts:
       allowedHosts === undefined
         ? null
         : new Set(stringList(allowedHosts, 'allowedHosts').map((h) => h.toLowerCase())),
     apiIds: apiIds === undefined ? null : new Set(stringList(apiIds, 'apiIds')),
+    routeKeyHeader: headerName(options.routeKeyHeader, 'routeKeyHeader', null),
     sourceIpHeader: headerName(options.sourceIpHeader, 'sourceIpHeader', null),
     trustedProxies: nonNegativeInt(options.trustedProxies, 'trustedProxies', 0),
     maxBodyBytes: positiveInt(options.maxBodyBytes, 'maxBodyBytes', 131_072),
@@ -432,8 +451,8 @@ export function normalizeOptions<TUser>(options: GatewayOptions<TUser>): Config<
       message: Object.freeze([...(checks.message ?? [])]),
     }),
     send: Object.freeze({
-      concurrency: boundedInt(options.send?.concurrency, 'send.concurrency', 32, 1_000),
-      pageSize: boundedInt(options.send?.pageSize, 'send.pageSize', 500, 10_000),
+      concurrency: boundedInt(send.concurrency, 'send.concurrency', 32, 1_000),
+      pageSize: boundedInt(send.pageSize, 'send.pageSize', 500, 10_000),
     }),
     staleConnectionMs: positiveInt(
       options.staleConnectionMs,

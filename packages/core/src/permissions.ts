@@ -20,6 +20,9 @@ export function normalizePermissions(
   optionName: string,
 ): Permissions | null {
   if (value === undefined) return null
+  if (typeof value !== 'object' || value === null) {
+    throw new TypeError(`${optionName} must be { anyOf?, allOf? }`)
+  }
   const anyOf = value.anyOf ?? []
   const allOf = value.allOf ?? []
   for (const [list, name] of [

@@ -28,8 +28,8 @@ export interface LambdaContext {
 export interface GatewayRequest {
   /**
    * The route: in HTTP mode the mount's last path segment (`connect`, `disconnect`, `default`,
-   * or a custom route name) mapped to a `RouteKey`, or the `x-apigw-route-key` header when the
-   * integration maps it; in Lambda mode `requestContext.routeKey`.
+   * or a custom route name) mapped to a `RouteKey` (or, with the `routeKeyHeader` option, the
+   * header the integration maps from `context.routeKey`); in Lambda mode `requestContext.routeKey`.
    */
   readonly route: RouteKey
   /** Upper-case HTTP method (`POST` for every API Gateway integration call). */

@@ -6,7 +6,7 @@ import type { LambdaWebSocketEvent, LambdaWebSocketResult } from './lambda-types
 import { formatRequestTime } from './request-time.js'
 import { connect, send } from './test-helpers.js'
 
-const FIXTURES = new URL('../../../../shared/fixtures/lambda/', import.meta.url)
+const FIXTURES = new URL('../../../fixtures/lambda/', import.meta.url)
 const fixture = (name: string): Record<string, unknown> =>
   JSON.parse(readFileSync(new URL(name, FIXTURES), 'utf8')) as Record<string, unknown>
 const keysOf = (value: unknown): string[] => Object.keys(value as object)

@@ -1,6 +1,6 @@
 /**
  * Builds Lambda proxy events exactly shaped like API Gateway's WebSocket events (see
- * `shared/fixtures/lambda/`): which keys exist on which event type, their order, header casing,
+ * `fixtures/lambda/` (copied from the shared samples)): which keys exist on which event type, their order, header casing,
  * `requestTime` format and identifiers. Pure functions of their inputs.
  */
 import type { BackendCall, ClientConnection } from './backend.js'

@@ -1,7 +1,7 @@
 /**
  * The Lambda proxy (AWS_PROXY) event and result shapes that the local gateway's Lambda mode
  * produces and consumes. They mirror the real API Gateway WebSocket events in
- * `shared/fixtures/lambda/`: which keys exist on which event type is part of the contract.
+ * `fixtures/lambda/` (copied from the shared samples): which keys exist on which event type is part of the contract.
  */
 
 /** `requestContext.identity`: `userAgent` only when the client sent a `User-Agent`. */

@@ -17,8 +17,8 @@ import { isHandlerName } from '../validators.js'
 export interface FetchOptions {
   /**
    * The route, when the mount does not end in it: `connect`, `disconnect`, `default`, a custom
-   * route name, or a route key (`$connect`…). Default: the last path segment, or the
-   * `x-apigw-route-key` header when the integration maps one.
+   * route name, or a route key (`$connect`…). Default: the last path segment. (With the
+   * `routeKeyHeader` gateway option, the mapped header names the route instead.)
    */
   readonly route?: string
   /** The TCP peer address, when the runtime exposes it. */
@@ -33,20 +33,15 @@ export function parseRoute(value: string): RouteKey | null {
 }
 
 /**
- * The route of an integration request: `explicit` when the mount names it, else the
- * `x-apigw-route-key` header when the integration maps one, else the last path segment.
- * `null` when the result cannot be a route (the adapter answers 404).
+ * The route of an integration request: `explicit` when the mount names it, else the last path
+ * segment. `null` when the result cannot be a route (the adapter answers 404). Request headers
+ * are never consulted here: on `$connect` API Gateway forwards the client's own headers, so a
+ * header only names the route when the gateway's `routeKeyHeader` option says the integration
+ * maps it (the mapping overwrites whatever the client sent).
  */
-export function resolveRoute(
-  explicit: string | undefined,
-  headerValue: string | null | undefined,
-  pathname: string,
-): RouteKey | null {
-  return parseRoute(explicit ?? headerValue ?? lastSegment(pathname))
+export function resolveRoute(explicit: string | undefined, pathname: string): RouteKey | null {
+  return parseRoute(explicit ?? lastSegment(pathname))
 }
-
-/** The request header naming the route, when the integration maps `context.routeKey` to it. */
-export const ROUTE_KEY_HEADER = 'x-apigw-route-key'
 
 function lastSegment(pathname: string): string {
   const trimmed = pathname.endsWith('/') ? pathname.slice(0, -1) : pathname
@@ -101,19 +96,16 @@ export async function fromFetchRequest(
   maxBodyBytes: number,
 ): Promise<GatewayRequest | Rejection> {
   const url = new URL(request.url)
-  const route = resolveRoute(options.route, request.headers.get(ROUTE_KEY_HEADER), url.pathname)
+  const route = resolveRoute(options.route, url.pathname)
   if (route === null) return reject('ROUTE_UNKNOWN')
   if (request.method !== 'POST') return reject('METHOD_NOT_ALLOWED')
   const declared = request.headers.get('content-length')
   const declaredBytes = declared === null ? Number.NaN : Number(declared)
   if (declaredBytes > maxBodyBytes) return reject('BODY_TOO_LARGE')
-  // A declared length within the cap is enforced by the runtime (it never delivers more than it
-  // declared), so the body can be read in one call: much cheaper than pulling a web stream.
-  // Without one, the stream is read chunk by chunk and abandoned one byte past the cap.
-  const body = Number.isSafeInteger(declaredBytes)
-    ? new Uint8Array(await request.arrayBuffer())
-    : await readCapped(request.body, maxBodyBytes)
-  if (body === 'too-large' || body.byteLength > maxBodyBytes) return reject('BODY_TOO_LARGE')
+  // Always read through the cap, even when the declared length is small: a Request built in
+  // process (decompression middleware, a framework) may carry a length its body does not match.
+  const body = await readCapped(request.body, maxBodyBytes)
+  if (body === 'too-large') return reject('BODY_TOO_LARGE')
   const headers: Record<string, string> = Object.create(null)
   request.headers.forEach((value, name) => {
     headers[name] = value

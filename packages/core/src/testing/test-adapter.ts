@@ -646,19 +646,30 @@ export function testAdapter(options: TestAdapterOptions): void {
         expect(answer.status).toBe(200)
       })
 
-      it('routes by the mapped x-apigw-route-key header', async () => {
-        const f = await setup()
+      it('routes by the mapped route-key header only when routeKeyHeader is configured', async () => {
+        const header = { 'x-apigw-route-key': '$connect' }
+        const mapped = await setup({ routeKeyHeader: 'x-apigw-route-key' })
         const connectionId = connectionIdFor('routekey')
-        const call = toHttp(f.http.connect({ connectionId, token: await f.token() }))
-        const answer = await f.send({
-          path: call.path.replace(`${BASE_PATH}/connect`, `${BASE_PATH}/events`),
-          init: {
-            ...call.init,
-            headers: { ...call.init.headers, 'x-apigw-route-key': '$connect' },
-          },
+        const call = toHttp(mapped.http.connect({ connectionId, token: await mapped.token() }))
+        const events = call.path.replace(`${BASE_PATH}/connect`, `${BASE_PATH}/events`)
+        const answer = await mapped.send({
+          path: events,
+          init: { ...call.init, headers: { ...call.init.headers, ...header } },
         })
         expect(answer.status).toBe(200)
-        expect(await f.store.connections.get(connectionId)).not.toBeNull()
+        expect(await mapped.store.connections.get(connectionId)).not.toBeNull()
+
+        // Unmapped: a client-sent header (API Gateway forwards handshake headers) changes nothing.
+        const plain = await setup()
+        const spoofed = toHttp(plain.http.connect({ connectionId: connectionIdFor('spoof') }))
+        const refused = await plain.send({
+          ...spoofed,
+          init: {
+            ...spoofed.init,
+            headers: { ...spoofed.init.headers, 'x-apigw-route-key': '$disconnect' },
+          },
+        })
+        expect(refused.status).toBe(401)
       })
     })
 
