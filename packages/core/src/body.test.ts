@@ -1,6 +1,6 @@
 import { fc, test } from '@fast-check/vitest'
 import { describe, expect, it } from 'vitest'
-import { bodyLength, decodeBody, parseJsonObject, utf8Length } from './body.js'
+import { bodyExceeds, decodeBody, parseJsonObject, utf8Length } from './body.js'
 
 const LIMITS = { maxDepth: 32, maxKeys: 1_000 }
 const encoder = new TextEncoder()
@@ -36,12 +36,22 @@ describe('utf8Length', () => {
   })
 })
 
-describe('bodyLength', () => {
-  it('is 0 for no body, the byte length for bytes, UTF-8 length for text', () => {
-    expect(bodyLength(null)).toBe(0)
-    expect(bodyLength(new Uint8Array(7))).toBe(7)
-    expect(bodyLength('€€')).toBe(6)
+describe('bodyExceeds', () => {
+  it('measures no body as 0, bytes by length and text in UTF-8 bytes', () => {
+    expect(bodyExceeds(null, 0)).toBe(false)
+    expect(bodyExceeds(new Uint8Array(7), 7)).toBe(false)
+    expect(bodyExceeds(new Uint8Array(8), 7)).toBe(true)
+    expect(bodyExceeds('€€', 6)).toBe(false)
+    expect(bodyExceeds('€€', 5)).toBe(true)
+    expect(bodyExceeds('ab', 5)).toBe(false)
   })
+
+  test.prop([fc.string({ unit: 'grapheme', maxLength: 60 }), fc.nat({ max: 200 })])(
+    'agrees with the encoded length for any text and bound',
+    (text, max) => {
+      expect(bodyExceeds(text, max)).toBe(new TextEncoder().encode(text).byteLength > max)
+    },
+  )
 })
 
 describe('decodeBody', () => {

@@ -36,10 +36,15 @@ export function utf8Length(text: string, stopAfter = Number.POSITIVE_INFINITY): 
   return bytes
 }
 
-/** Size of a raw body in bytes (UTF-8 for strings). */
-export function bodyLength(body: Uint8Array | string | null, stopAfter?: number): number {
-  if (body === null) return 0
-  return typeof body === 'string' ? utf8Length(body, stopAfter) : body.byteLength
+/**
+ * `true` when the body is larger than `max` bytes (UTF-8 for strings). A string whose length
+ * times 3 (the most bytes a UTF-16 unit encodes to) is within `max` is not walked at all.
+ */
+export function bodyExceeds(body: Uint8Array | string | null, max: number): boolean {
+  if (body === null) return false
+  if (typeof body !== 'string') return body.byteLength > max
+  if (body.length * 3 <= max) return false
+  return utf8Length(body, max) > max
 }
 
 /** `true` when a string has no lone surrogates (so it encodes to UTF-8 without loss). */

@@ -17,13 +17,12 @@ import {
   type WebSocketEvent,
   type WebSocketResult,
 } from './adapters/lambda.js'
-import { mayUseChannel } from './checks/identity-checks.js'
 import { isOriginAllowed } from './checks/origin-checks.js'
 import { hitLimit } from './checks/rate-limits.js'
 import type { RequestState } from './checks/request-state.js'
 import type { GatewayEvent } from './events.js'
 import { errorName, guard, InternalFailure } from './failures.js'
-import type { HandlerContext } from './handlers.js'
+import { MessageContext } from './handler-context.js'
 import { type Config, type GatewayOptions, normalizeOptions } from './options.js'
 import { buildPipelines, runSteps } from './pipeline.js'
 import {
@@ -231,56 +230,17 @@ export function createGateway<TUser = unknown>(options: GatewayOptions<TUser>): 
     }
     const handler = state.handler
     if (handler === null) return refuse(state, request.route, reject('HANDLER_UNKNOWN'))
-    const result = await guard('handler', () => handler.handle(handlerContext(state), state.input))
+    const result = await guard('handler', () =>
+      handler.handle(new MessageContext(state, send), state.input),
+    )
     const response: GatewayResponse =
       result === undefined
         ? { status: 200, headers: {}, body: null }
         : await guard('handler', () => jsonResponse(200, result))
-    emit({ type: 'message.handled', at: state.now, connectionId, handler: handler.name })
+    if (config.onEvent !== null) {
+      emit({ type: 'message.handled', at: state.now, connectionId, handler: handler.name })
+    }
     return response
-  }
-
-  function handlerContext(state: RequestState<TUser>): HandlerContext<TUser> {
-    const connectionId = state.connectionId as string
-    const channels = [...(state.connection?.channels ?? [])]
-    const { request } = state
-    const validChannel = (channel: string): string => {
-      if (!isChannel(channel)) throw new RejectionError('CHANNEL_INVALID')
-      return channel
-    }
-    return {
-      connectionId,
-      userId: state.userId,
-      user: state.user,
-      channels,
-      message: state.message ?? {},
-      event: {
-        route: state.route,
-        requestId: request.lambda?.requestId ?? request.headers['x-amzn-trace-id'] ?? null,
-        apiId: state.connection?.apiId ?? null,
-        stage: state.connection?.stage ?? null,
-        domainName: state.connection?.domainName ?? null,
-        receivedAt: state.now,
-      },
-      send,
-      reply: (data) => send.toConnection(connectionId, data),
-      async join(name) {
-        const channel = validChannel(name)
-        if (!(await mayUseChannel(state, channel, 'join')))
-          throw new RejectionError('CHANNEL_FORBIDDEN')
-        const subscribed = await guard('store', () =>
-          store.connections.subscribe(connectionId, channel),
-        )
-        if (!subscribed) throw new RejectionError('CONNECTION_UNKNOWN')
-        if (!channels.includes(channel)) channels.push(channel)
-      },
-      async leave(name) {
-        const channel = validChannel(name)
-        await guard('store', () => store.connections.unsubscribe(connectionId, channel))
-        const index = channels.indexOf(channel)
-        if (index >= 0) channels.splice(index, 1)
-      },
-    }
   }
 
   function failure(

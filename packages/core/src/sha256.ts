@@ -20,19 +20,32 @@ const K = new Uint32Array([
 const encoder = new TextEncoder()
 const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'))
 
-/** The SHA-256 digest (32 bytes) of `input`; strings are hashed as UTF-8. */
-export function sha256(input: string | Uint8Array): Uint8Array {
-  const data = typeof input === 'string' ? encoder.encode(input) : input
-  const bitLength = data.length * 8
-  // Message + 0x80 + zero padding + 64-bit length, rounded up to whole 64-byte blocks.
-  const blocks = ((data.length + 9 + 63) >>> 6) << 6
-  const padded = new Uint8Array(blocks)
-  padded.set(data)
-  padded[data.length] = 0x80
-  const view = new DataView(padded.buffer)
-  view.setUint32(blocks - 8, Math.floor(bitLength / 0x100000000))
-  view.setUint32(blocks - 4, bitLength >>> 0)
+// Scratch space reused by every call (the function never yields, so calls cannot interleave):
+// the message schedule, and a buffer for short inputs with their padding.
+const W = new Uint32Array(64)
+const H = new Uint32Array(8)
+let scratch = new Uint8Array(256)
 
+/** Pads `length` message bytes already in `buffer` and returns the padded length. */
+function pad(buffer: Uint8Array, length: number): number {
+  const blocks = ((length + 9 + 63) >>> 6) << 6
+  buffer.fill(0, length, blocks)
+  buffer[length] = 0x80
+  const bits = length * 8
+  const hi = Math.floor(bits / 0x100000000)
+  const lo = bits >>> 0
+  buffer[blocks - 8] = hi >>> 24
+  buffer[blocks - 7] = (hi >>> 16) & 0xff
+  buffer[blocks - 6] = (hi >>> 8) & 0xff
+  buffer[blocks - 5] = hi & 0xff
+  buffer[blocks - 4] = lo >>> 24
+  buffer[blocks - 3] = (lo >>> 16) & 0xff
+  buffer[blocks - 2] = (lo >>> 8) & 0xff
+  buffer[blocks - 1] = lo & 0xff
+  return blocks
+}
+
+function compress(data: Uint8Array, blocks: number): void {
   let h0 = 0x6a09e667
   let h1 = 0xbb67ae85
   let h2 = 0x3c6ef372
@@ -41,10 +54,16 @@ export function sha256(input: string | Uint8Array): Uint8Array {
   let h5 = 0x9b05688c
   let h6 = 0x1f83d9ab
   let h7 = 0x5be0cd19
-  const w = new Uint32Array(64)
-
+  const w = W
   for (let offset = 0; offset < blocks; offset += 64) {
-    for (let i = 0; i < 16; i++) w[i] = view.getUint32(offset + i * 4)
+    for (let i = 0; i < 16; i++) {
+      const j = offset + i * 4
+      w[i] =
+        ((data[j] as number) << 24) |
+        ((data[j + 1] as number) << 16) |
+        ((data[j + 2] as number) << 8) |
+        (data[j + 3] as number)
+    }
     for (let i = 16; i < 64; i++) {
       const a = w[i - 15] as number
       const b = w[i - 2] as number
@@ -85,10 +104,50 @@ export function sha256(input: string | Uint8Array): Uint8Array {
     h6 = (h6 + g) | 0
     h7 = (h7 + h) | 0
   }
+  H[0] = h0
+  H[1] = h1
+  H[2] = h2
+  H[3] = h3
+  H[4] = h4
+  H[5] = h5
+  H[6] = h6
+  H[7] = h7
+}
 
+/** Hashes `input` into `H`. Short strings are encoded straight into the scratch buffer. */
+function hashInto(input: string | Uint8Array): void {
+  if (typeof input === 'string') {
+    // UTF-8 needs at most 3 bytes per UTF-16 unit; grow the scratch buffer when it may not fit.
+    const needed = input.length * 3 + 72
+    if (scratch.length < needed) scratch = new Uint8Array(needed)
+    const { written } = encoder.encodeInto(input, scratch)
+    compressAndWipe(pad(scratch, written))
+    return
+  }
+  const needed = input.length + 72
+  if (scratch.length < needed) scratch = new Uint8Array(needed)
+  scratch.set(input)
+  compressAndWipe(pad(scratch, input.length))
+}
+
+/** Compresses the scratch buffer, then wipes it and the schedule: secrets pass through here. */
+function compressAndWipe(blocks: number): void {
+  compress(scratch, blocks)
+  scratch.fill(0, 0, blocks)
+  W.fill(0)
+}
+
+/** The SHA-256 digest (32 bytes) of `input`; strings are hashed as UTF-8. */
+export function sha256(input: string | Uint8Array): Uint8Array {
+  hashInto(input)
   const out = new Uint8Array(32)
-  const outView = new DataView(out.buffer)
-  for (const [i, v] of [h0, h1, h2, h3, h4, h5, h6, h7].entries()) outView.setUint32(i * 4, v >>> 0)
+  for (let i = 0; i < 8; i++) {
+    const v = H[i] as number
+    out[i * 4] = v >>> 24
+    out[i * 4 + 1] = (v >>> 16) & 0xff
+    out[i * 4 + 2] = (v >>> 8) & 0xff
+    out[i * 4 + 3] = v & 0xff
+  }
   return out
 }
 
@@ -101,7 +160,16 @@ export function toHex(bytes: Uint8Array): string {
 
 /** Lower-case hex SHA-256 of `input` (UTF-8 for strings). */
 export function sha256Hex(input: string | Uint8Array): string {
-  return toHex(sha256(input))
+  hashInto(input)
+  let out = ''
+  for (let i = 0; i < 8; i++) {
+    const v = H[i] as number
+    out += HEX[v >>> 24]
+    out += HEX[(v >>> 16) & 0xff]
+    out += HEX[(v >>> 8) & 0xff]
+    out += HEX[v & 0xff]
+  }
+  return out
 }
 
 /**

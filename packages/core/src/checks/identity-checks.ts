@@ -52,14 +52,16 @@ export async function token<TUser>(state: RequestState<TUser>): Promise<StepResu
 }
 
 /** Loads the user when a loader is configured; an unknown user is refused. */
-export async function loadUser<TUser>(state: RequestState<TUser>): Promise<StepResult> {
+export function loadUser<TUser>(state: RequestState<TUser>): StepResult | Promise<StepResult> {
   const loader = state.config.auth.loadUser
   const userId = state.userId
+  // Synchronous when there is nothing to do: most requests should not pay for a promise.
   if (loader === undefined || userId === null) return undefined
-  const user = await guard('hook', () => loader(userId))
-  if (user === null || user === undefined) return reject('USER_UNKNOWN')
-  state.user = user
-  return undefined
+  return guard('hook', () => loader(userId)).then((user) => {
+    if (user === null || user === undefined) return reject('USER_UNKNOWN')
+    state.user = user
+    return undefined
+  })
 }
 
 /** Evaluates one requirement for the request's subject (anonymous subjects fail). */
@@ -78,10 +80,14 @@ export async function holds<TUser>(
 }
 
 /** `connectPermissions`, when configured. */
-export async function connectPermissions<TUser>(state: RequestState<TUser>): Promise<StepResult> {
+export function connectPermissions<TUser>(
+  state: RequestState<TUser>,
+): StepResult | Promise<StepResult> {
   const requirement = state.config.connectPermissions
   if (requirement === null) return undefined
-  return (await holds(state, requirement)) ? undefined : reject('PERMISSION_DENIED', 'connect')
+  return holds(state, requirement).then((ok) =>
+    ok ? undefined : reject('PERMISSION_DENIED', 'connect'),
+  )
 }
 
 /** Asks `authorizeChannel` (when configured) whether the subject may use `channel`. */
@@ -102,9 +108,9 @@ export async function mayUseChannel<TUser>(
 }
 
 /** The channel requested or bound by the token must pass `authorizeChannel`. */
-export async function channelAccess<TUser>(state: RequestState<TUser>): Promise<StepResult> {
+export function channelAccess<TUser>(state: RequestState<TUser>): StepResult | Promise<StepResult> {
   if (state.channel === null) return undefined
-  return (await mayUseChannel(state, state.channel, 'connect'))
-    ? undefined
-    : reject('CHANNEL_FORBIDDEN')
+  return mayUseChannel(state, state.channel, 'connect').then((ok) =>
+    ok ? undefined : reject('CHANNEL_FORBIDDEN'),
+  )
 }

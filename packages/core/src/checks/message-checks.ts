@@ -56,24 +56,32 @@ export function selectHandler<TUser>(state: RequestState<TUser>): StepResult {
 }
 
 /** Gateway-level `permissions` and the handler's, both enforced when both are set. */
-export async function messagePermissions<TUser>(state: RequestState<TUser>): Promise<StepResult> {
-  for (const requirement of [state.config.permissions, state.handler?.permissions ?? null]) {
-    if (requirement !== null && !(await holds(state, requirement))) {
-      return reject('PERMISSION_DENIED', state.handler?.name)
+export function messagePermissions<TUser>(
+  state: RequestState<TUser>,
+): StepResult | Promise<StepResult> {
+  const gatewayLevel = state.config.permissions
+  const handlerLevel = state.handler?.permissions ?? null
+  if (gatewayLevel === null && handlerLevel === null) return undefined
+  return (async () => {
+    for (const requirement of [gatewayLevel, handlerLevel]) {
+      if (requirement !== null && !(await holds(state, requirement))) {
+        return reject('PERMISSION_DENIED', state.handler?.name)
+      }
     }
-  }
-  return undefined
+    return undefined
+  })()
 }
 
 /** The handler's Standard Schema, when it has one; the validated value becomes the input. */
-export async function payloadSchema<TUser>(state: RequestState<TUser>): Promise<StepResult> {
+export function payloadSchema<TUser>(state: RequestState<TUser>): StepResult | Promise<StepResult> {
   const schema = state.handler?.schema ?? null
   if (schema === null) {
     state.input = state.message
     return undefined
   }
-  const result = await guard('check', () => schema['~standard'].validate(state.message))
-  if (result.issues !== undefined) return reject('PAYLOAD_INVALID', state.handler?.name)
-  state.input = result.value
-  return undefined
+  return guard('check', () => schema['~standard'].validate(state.message)).then((result) => {
+    if (result.issues !== undefined) return reject('PAYLOAD_INVALID', state.handler?.name)
+    state.input = result.value
+    return undefined
+  })
 }

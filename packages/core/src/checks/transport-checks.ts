@@ -6,16 +6,19 @@
  * send those headers. Authentication of API Gateway is the integration secret in HTTP mode and
  * the Lambda invocation itself in Lambda mode.
  */
-import { bodyLength } from '../body.js'
+import { bodyExceeds } from '../body.js'
 import { reject } from '../rejections.js'
 import { digestsEqual, sha256 } from '../sha256.js'
 import { isConnectionId } from '../validators.js'
 import type { RequestState, StepResult } from './request-state.js'
 
+/** API Gateway's `User-Agent` on integration calls is this prefix followed by the API id. */
+const AGENT_PREFIX = 'AmazonAPIGateway_'
+
 /** Body no larger than `maxBodyBytes` UTF-8 bytes, measured before any parsing. */
 export function bodySize<TUser>(state: RequestState<TUser>): StepResult {
   const max = state.config.maxBodyBytes
-  if (bodyLength(state.request.body, max) > max) return reject('BODY_TOO_LARGE')
+  if (bodyExceeds(state.request.body, max)) return reject('BODY_TOO_LARGE')
   return undefined
 }
 
@@ -53,9 +56,13 @@ export function gatewayShape<TUser>(state: RequestState<TUser>): StepResult {
     return reject('GATEWAY_SHAPE_INVALID', 'api id not allowed')
   }
   if (!request.lambda && state.route !== '$connect') {
-    if (request.headers['user-agent'] !== `AmazonAPIGateway_${apiId}`) {
-      return reject('GATEWAY_SHAPE_INVALID', 'user agent')
-    }
+    const agent = request.headers['user-agent']
+    const matches =
+      agent !== undefined &&
+      agent.length === AGENT_PREFIX.length + apiId.length &&
+      agent.startsWith(AGENT_PREFIX) &&
+      agent.endsWith(apiId)
+    if (!matches) return reject('GATEWAY_SHAPE_INVALID', 'user agent')
   }
   return undefined
 }
