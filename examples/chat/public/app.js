@@ -119,6 +119,8 @@ function receive(message) {
       break
     case 'system':
       show(`[${message.room}] ${message.text}`, 'system')
+      // Someone joined a room we are in: the online list is stale now.
+      send({ action: 'who' })
       break
     case 'notify':
       show(`🔔 ${message.from} notified you: ${message.text}`, 'notify')

@@ -30,17 +30,6 @@ export function pathOf(url: string): string {
   return mark < 0 ? url : url.slice(0, mark)
 }
 
-/** Query parameters of a request target, decoded; the first value of a repeated name wins. */
-export function queryOf(url: string): Record<string, string> {
-  const query: Record<string, string> = Object.create(null)
-  const mark = url.indexOf('?')
-  if (mark < 0) return query
-  for (const [name, value] of new URLSearchParams(url.slice(mark + 1))) {
-    if (!(name in query)) query[name] = value
-  }
-  return query
-}
-
 /** What reading a body produced. */
 export type BodyRead = Uint8Array | 'too-large' | 'aborted'
 

@@ -7,9 +7,9 @@
  * change the client address core derives (core alone chooses the `X-Forwarded-For` entry).
  */
 import type { IncomingMessage } from 'node:http'
-import { type Gateway, type RouteKey, resolveRoute } from '@apigw-ws/core'
+import { type Gateway, parseQuery, type RouteKey, resolveRoute } from '@apigw-ws/core'
 import { type Request as ExpressRequest, type Response as ExpressResponse, Router } from 'express'
-import { headersOf, pathOf, queryOf, readBody, writeResponse } from './node-http.js'
+import { headersOf, pathOf, readBody, writeResponse } from './node-http.js'
 
 /** Options for {@link websocketRouter}. */
 export interface WebSocketRouterOptions {
@@ -93,7 +93,7 @@ export function websocketRouter(gateway: Gateway, options: WebSocketRouterOption
         route,
         method: 'POST',
         headers,
-        query: queryOf(req.originalUrl),
+        query: parseQuery(req.originalUrl),
         body,
         ...(peer === undefined ? {} : { peer }),
       })

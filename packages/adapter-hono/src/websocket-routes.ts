@@ -1,13 +1,43 @@
 /**
  * `websocketRoutes`: the Hono sub-app API Gateway's HTTP integration calls. It serves
- * `POST /:route` under whatever base path the app mounts it at, and hands the request, untouched,
- * to `gateway.fetch`: core resolves the route (the last path segment, or the mapped route-key
- * header with the gateway's `routeKeyHeader` option), checks the method, reads the body with its size cap, runs the pipeline and
- * builds the response. The adapter reads only `c.req.raw`, so the same app runs on
- * `@hono/node-server`, Bun, Deno and workers.
+ * `POST /:route` under whatever base path the app mounts it at and translates Hono's request
+ * into core's `GatewayRequest`: the route from the last path segment (core's `resolveRoute`),
+ * headers and query as core expects them, the body read under `gateway.maxBodyBytes`. Then
+ * `gateway.handle` decides everything and its response is written back with `c.newResponse`.
+ * Only portable Hono and Fetch APIs are used, so the same app runs on `@hono/node-server`, Bun,
+ * Deno and workers.
  */
-import type { Gateway } from '@apigw-ws/core'
+import {
+  type Gateway,
+  type GatewayResponse,
+  parseQuery,
+  readCapped,
+  resolveRoute,
+} from '@apigw-ws/core'
 import { type Context, type Env, Hono } from 'hono'
+import type { StatusCode } from 'hono/utils/http-status'
+
+const DECIMAL = /^\d{1,15}$/
+
+/**
+ * Reads the body under the cap. With a declared `Content-Length` (within the cap) the runtime's
+ * HTTP server has already bounded the body to that length, so it is read in one call — on
+ * `@hono/node-server` that skips building a web stream, the dominant cost of a request. Without
+ * one (chunked), the stream is read chunk by chunk and abandoned one byte past the cap.
+ */
+async function readBody(c: Context, max: number): Promise<Uint8Array | 'too-large'> {
+  const declared = c.req.header('content-length')
+  if (declared !== undefined && DECIMAL.test(declared)) {
+    if (Number(declared) > max) return 'too-large'
+    const body = new Uint8Array(await c.req.arrayBuffer())
+    return body.byteLength > max ? 'too-large' : body
+  }
+  return readCapped(c.req.raw.body, max)
+}
+
+function respond(c: Context, response: GatewayResponse): Response {
+  return c.newResponse(response.body, response.status as StatusCode, { ...response.headers })
+}
 
 /** Options for {@link websocketRoutes}. */
 export interface WebSocketRoutesOptions<E extends Env = Env> {
@@ -29,7 +59,8 @@ export interface WebSocketRoutesOptions<E extends Env = Env> {
  * `/ws/disconnect`, `/ws/default` and `/ws/<custom route>`. Other methods and deeper paths are
  * not matched and reach the app's later routes; no other route's body is read.
  *
- * Every answer comes from core (`gateway.fetch`): rejections carry the status and generic body
+ * Every answer comes from core (`gateway.handle`, or `gateway.refuse` for a body over the cap
+ * or a path that names no route): rejections carry the status and generic body
  * of the rejection table, bodies over `maxBodyBytes` are refused without being buffered, and the
  * handler of a message decides the 200 body. The returned response is the one Hono sends;
  * headers a middleware adds after `next()` are merged by Hono as for any handler. Requests are
@@ -43,7 +74,7 @@ export function websocketRoutes<E extends Env = Env>(
   gateway: Gateway,
   options: WebSocketRoutesOptions<E> = {},
 ): Hono<E> {
-  if (typeof gateway?.fetch !== 'function') {
+  if (typeof gateway?.handle !== 'function' || typeof gateway.maxBodyBytes !== 'number') {
     throw new TypeError('websocketRoutes: gateway must come from createGateway()')
   }
   const peerOf = options.peer
@@ -51,9 +82,22 @@ export function websocketRoutes<E extends Env = Env>(
     throw new TypeError('websocketRoutes: peer must be a function')
   }
   const routes = new Hono<E>()
-  routes.post('/:route', function apigwIntegration(c) {
+  const max = gateway.maxBodyBytes
+  routes.post('/:route', async function apigwIntegration(c) {
+    const route = resolveRoute(undefined, c.req.path)
+    if (route === null) return respond(c, gateway.refuse('ROUTE_UNKNOWN'))
+    const body = await readBody(c, max)
+    if (body === 'too-large') return respond(c, gateway.refuse('BODY_TOO_LARGE', route))
     const peer = peerOf?.(c)
-    return gateway.fetch(c.req.raw, peer === undefined ? {} : { peer })
+    const response = await gateway.handle({
+      route,
+      method: 'POST',
+      headers: c.req.header(),
+      query: parseQuery(c.req.url),
+      body: body.byteLength === 0 ? null : body,
+      ...(peer === undefined ? {} : { peer }),
+    })
+    return respond(c, response)
   })
   return routes
 }

@@ -3,7 +3,7 @@
  * exported from here; anything not exported is internal and may change.
  */
 export type { FetchOptions } from './adapters/fetch.js'
-export { parseRoute, resolveRoute } from './adapters/fetch.js'
+export { parseQuery, parseRoute, readCapped, resolveRoute } from './adapters/fetch.js'
 export type { WebSocketEvent, WebSocketResult } from './adapters/lambda.js'
 export type { Clock } from './clock.js'
 export { systemClock } from './clock.js'

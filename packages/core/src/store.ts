@@ -22,7 +22,10 @@ export interface ConnectionRecord {
   readonly connectedAt: number
   /** Last time a message for this connection was accepted (starts at `connectedAt`). */
   readonly lastSeenAt: number
-  /** Number of messages accepted for this connection; incremented atomically by `touch`. */
+  /**
+   * Messages received for this connection while connected (counted by `touch` when the known-
+   * connection check passes, before later checks may still refuse the message); atomic.
+   */
   readonly requestCount: number
   /** When the connection was marked disconnected, or `null` while connected. */
   readonly disconnectedAt: number | null

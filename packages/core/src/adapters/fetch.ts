@@ -56,6 +56,22 @@ function decodeURIComponentSafe(value: string): string {
   }
 }
 
+/**
+ * Query parameters of a request target (`/ws/connect?token=…` or a full URL), decoded; the first
+ * value of a repeated name wins, as everywhere in apigw-ws. Returns a null-prototype record.
+ */
+export function parseQuery(target: string): Record<string, string> {
+  const query: Record<string, string> = Object.create(null)
+  const mark = target.indexOf('?')
+  if (mark < 0) return query
+  const hash = target.indexOf('#', mark)
+  const search = hash < 0 ? target.slice(mark + 1) : target.slice(mark + 1, hash)
+  for (const [name, value] of new URLSearchParams(search)) {
+    if (!(name in query)) query[name] = value
+  }
+  return query
+}
+
 /** Reads at most `max + 1` bytes of a body stream; more means "too large" and stops reading. */
 export async function readCapped(
   stream: ReadableStream<Uint8Array> | null,
@@ -110,10 +126,7 @@ export async function fromFetchRequest(
   request.headers.forEach((value, name) => {
     headers[name] = value
   })
-  const query: Record<string, string> = Object.create(null)
-  for (const [name, value] of url.searchParams) {
-    if (!(name in query)) query[name] = value
-  }
+  const query = parseQuery(request.url)
   return {
     route,
     method: request.method,

@@ -110,7 +110,11 @@ export function awsConnections(options: AwsConnectionsOptions): AwsConnections {
         // Resolving the middleware stack on every call is most of the SDK's per-call CPU cost;
         // the stack is never modified after creation, so it can be resolved once per command.
         cacheMiddleware: true,
-        ...(credentials === undefined ? {} : { credentials }),
+        // The SDK annotates a credentials object it is given; pass a copy so a frozen or shared
+        // object of the caller's works and is never modified.
+        ...(credentials === undefined
+          ? {}
+          : { credentials: typeof credentials === 'object' ? { ...credentials } : credentials }),
         ...(requestHandler === undefined ? {} : { requestHandler }),
         ...(retryStrategy === undefined ? {} : { retryStrategy }),
       })

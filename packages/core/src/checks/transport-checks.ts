@@ -42,20 +42,27 @@ export function integrationSecret<TUser>(state: RequestState<TUser>): StepResult
 }
 
 /**
- * API Gateway consistency: the API id is present (and allowed, when `apiIds` is set); in HTTP mode
- * disconnect and message calls carry `User-Agent: AmazonAPIGateway_<apiId>` for that same id,
- * whether or not ids are pinned.
+ * API Gateway consistency. HTTP mode: the API id header is present (and allowed, when `apiIds` is
+ * set), and disconnect and message calls carry `User-Agent: AmazonAPIGateway_<apiId>` for that
+ * same id, whether or not ids are pinned. Lambda mode: only a pinned `apiIds` list is checked.
  */
 export function gatewayShape<TUser>(state: RequestState<TUser>): StepResult {
   const { config, request } = state
-  const apiId = request.lambda
-    ? request.lambda.apiId
-    : (request.headers['x-amzn-apigateway-api-id'] ?? null)
+  if (request.lambda) {
+    // The invocation itself is authentic; only a pinned API id is checked (emulators such as
+    // Architect's sandbox omit the id, which matters only when ids are pinned).
+    const apiId = request.lambda.apiId
+    if (config.apiIds === null) return undefined
+    return apiId !== null && config.apiIds.has(apiId)
+      ? undefined
+      : reject('GATEWAY_SHAPE_INVALID', 'api id not allowed')
+  }
+  const apiId = request.headers['x-amzn-apigateway-api-id'] ?? null
   if (apiId === null || apiId === '') return reject('GATEWAY_SHAPE_INVALID', 'no api id')
   if (config.apiIds !== null && !config.apiIds.has(apiId)) {
     return reject('GATEWAY_SHAPE_INVALID', 'api id not allowed')
   }
-  if (!request.lambda && state.route !== '$connect') {
+  if (state.route !== '$connect') {
     const agent = request.headers['user-agent']
     const matches =
       agent !== undefined &&
