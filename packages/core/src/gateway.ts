@@ -19,7 +19,7 @@ import {
 } from './adapters/lambda.js'
 import { isOriginAllowed } from './checks/origin-checks.js'
 import { hitLimit } from './checks/rate-limits.js'
-import type { RequestState } from './checks/request-state.js'
+import { newRequestState, type RequestState } from './checks/request-state.js'
 import type { GatewayEvent } from './events.js'
 import { errorName, guard, InternalFailure } from './failures.js'
 import { MessageContext } from './handler-context.js'
@@ -280,22 +280,7 @@ export function createGateway<TUser = unknown>(options: GatewayOptions<TUser>): 
     if (request === null) return refuse(null, input.route, reject('ROUTE_UNKNOWN', 'route header'))
     let state: RequestState<TUser> | null = null
     try {
-      state = {
-        config,
-        request,
-        route: request.route,
-        now: clock.now(),
-        connectionId: null,
-        address: null,
-        channel: null,
-        token: null,
-        userId: null,
-        user: null,
-        connection: null,
-        message: null,
-        handler: null,
-        input: undefined,
-      }
+      state = newRequestState(config, request, clock.now())
       const steps =
         request.route === '$connect'
           ? pipelines.connect

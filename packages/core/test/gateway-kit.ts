@@ -5,7 +5,7 @@
  * interleave concurrent calls (race tests), or fail every call (fail-closed tests).
  */
 import { memoryStore } from '@apigw-ws/store-memory'
-import type { RequestState } from '../src/checks/request-state.js'
+import { newRequestState, type RequestState } from '../src/checks/request-state.js'
 import type { GatewayEvent } from '../src/events.js'
 import { createGateway, type Gateway } from '../src/gateway.js'
 import { defineHandler } from '../src/handlers.js'
@@ -117,23 +117,7 @@ export function stateFor<TUser = unknown>(
   request: GatewayRequest,
   fields: Partial<RequestState<TUser>> = {},
 ): RequestState<TUser> {
-  return {
-    config,
-    request,
-    route: request.route,
-    now: config.clock.now(),
-    connectionId: null,
-    address: null,
-    channel: null,
-    token: null,
-    userId: null,
-    user: null,
-    connection: null,
-    message: null,
-    handler: null,
-    input: undefined,
-    ...fields,
-  }
+  return { ...newRequestState(config, request, config.clock.now()), ...fields }
 }
 
 /** A normalized configuration with the kit's defaults over a fresh memory store. */

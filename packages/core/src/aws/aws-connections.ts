@@ -123,51 +123,49 @@ export function awsConnections(options: AwsConnectionsOptions): AwsConnections {
     return client
   }
 
-  // Options are passed to `send` only when there is a signal: the SDK reuses its cached
-  // middleware only for calls made without options.
+  /**
+   * Makes one SDK call for `target` and maps its output; every failure (no endpoint, abort, AWS
+   * error, network) resolves a classified `TransportFailure`. Send options are `undefined`
+   * without a signal: the SDK reuses its cached middleware only for calls made without options.
+   */
+  async function call<T>(
+    target: ConnectionTarget,
+    signal: AbortSignal | undefined,
+    run: (
+      client: ApiGatewayManagementApiClient,
+      options: { abortSignal: AbortSignal } | undefined,
+    ) => Promise<T>,
+  ): Promise<T | TransportFailure> {
+    if (signal?.aborted === true) return aborted()
+    const client = clientFor(target)
+    if (!(client instanceof ApiGatewayManagementApiClient)) return client
+    try {
+      return await run(client, signal === undefined ? undefined : { abortSignal: signal })
+    } catch (error) {
+      return classifyError(error, signal)
+    }
+  }
+
   return Object.freeze({
-    async post(target, data, signal) {
-      if (signal?.aborted === true) return aborted()
-      const client = clientFor(target)
-      if (!(client instanceof ApiGatewayManagementApiClient)) return client
-      try {
+    post: (target, data, signal) =>
+      call(target, signal, async (client, options) => {
         const command = new PostToConnectionCommand({
           ConnectionId: target.connectionId,
           Data: data,
         })
-        const output = await (signal === undefined
-          ? client.send(command)
-          : client.send(command, { abortSignal: signal }))
-        return success(output.$metadata.attempts)
-      } catch (error) {
-        return classifyError(error, signal)
-      }
-    },
+        return success((await client.send(command, options)).$metadata.attempts)
+      }),
 
-    async delete(target, signal) {
-      if (signal?.aborted === true) return aborted()
-      const client = clientFor(target)
-      if (!(client instanceof ApiGatewayManagementApiClient)) return client
-      try {
+    delete: (target, signal) =>
+      call(target, signal, async (client, options) => {
         const command = new DeleteConnectionCommand({ ConnectionId: target.connectionId })
-        const output = await (signal === undefined
-          ? client.send(command)
-          : client.send(command, { abortSignal: signal }))
-        return success(output.$metadata.attempts)
-      } catch (error) {
-        return classifyError(error, signal)
-      }
-    },
+        return success((await client.send(command, options)).$metadata.attempts)
+      }),
 
-    async get(target, signal): Promise<ConnectionInfo | TransportFailure> {
-      if (signal?.aborted === true) return aborted()
-      const client = clientFor(target)
-      if (!(client instanceof ApiGatewayManagementApiClient)) return client
-      try {
+    get: (target, signal) =>
+      call(target, signal, async (client, options): Promise<ConnectionInfo> => {
         const command = new GetConnectionCommand({ ConnectionId: target.connectionId })
-        const output = await (signal === undefined
-          ? client.send(command)
-          : client.send(command, { abortSignal: signal }))
+        const output = await client.send(command, options)
         return {
           ok: true,
           connectedAt: output.ConnectedAt?.getTime() ?? null,
@@ -175,10 +173,7 @@ export function awsConnections(options: AwsConnectionsOptions): AwsConnections {
           sourceIp: output.Identity?.SourceIp ?? null,
           userAgent: output.Identity?.UserAgent ?? null,
         }
-      } catch (error) {
-        return classifyError(error, signal)
-      }
-    },
+      }),
 
     endpointFor,
 

@@ -36,3 +36,27 @@ export type StepResult = Rejection | undefined
 
 /** One pipeline step. Steps may be sync or async; a throw is an internal failure. */
 export type Step<TUser> = (state: RequestState<TUser>) => StepResult | Promise<StepResult>
+
+/** A fresh state for `request` arriving at `now`, nothing established yet. */
+export function newRequestState<TUser>(
+  config: Config<TUser>,
+  request: GatewayRequest,
+  now: number,
+): RequestState<TUser> {
+  return {
+    config,
+    request,
+    route: request.route,
+    now,
+    connectionId: null,
+    address: null,
+    channel: null,
+    token: null,
+    userId: null,
+    user: null,
+    connection: null,
+    message: null,
+    handler: null,
+    input: undefined,
+  }
+}
