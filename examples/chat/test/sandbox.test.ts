@@ -28,10 +28,7 @@ import SQLite from 'better-sqlite3'
 import { Kysely, SqliteDialect } from 'kysely'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { APP_ORIGIN, createE2eGateway } from './support/e2e-app.js'
-import {
-  DATABASE_ENV,
-  sandboxManagementEndpoint,
-} from './support/sandbox-lambda.js'
+import { DATABASE_ENV, sandboxManagementEndpoint } from './support/sandbox-lambda.js'
 import { eventually, handshakeStatus, openSocket, type TestSocket } from './support/ws-client.js'
 
 /** The part of sandbox's module API this test uses (the package ships no types). */
