@@ -1,7 +1,8 @@
 /**
  * Keeps documentation examples compiled: every ```ts block in the READMEs and docs must be
  * preceded by `<!-- example: <path> -->` naming a file of this package, and must equal that file.
- * The files are type-checked by `pnpm typecheck`, so an example that stops compiling fails CI.
+ * The files are type-checked by `pnpm typecheck`, so an example that stops compiling fails CI;
+ * `pnpm docs:sync` copies the files into the docs after an edit.
  */
 import { readdirSync, readFileSync } from 'node:fs'
 import { dirname, join, relative } from 'node:path'
