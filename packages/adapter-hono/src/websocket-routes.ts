@@ -15,7 +15,6 @@ import {
   resolveRoute,
 } from '@apigw-ws/core'
 import { type Context, type Env, Hono } from 'hono'
-import type { StatusCode } from 'hono/utils/http-status'
 
 const DECIMAL = /^\d{1,15}$/
 
@@ -35,8 +34,13 @@ async function readBody(c: Context, max: number): Promise<Uint8Array | 'too-larg
   return readCapped(c.req.raw.body, max)
 }
 
-function respond(c: Context, response: GatewayResponse): Response {
-  return c.newResponse(response.body, response.status as StatusCode, { ...response.headers })
+/**
+ * Core's response as a Fetch `Response`. Built directly rather than with `c.newResponse`, whose
+ * header merging allocates a `Headers` per request: the integration route answers API Gateway,
+ * and nothing else should add headers to that answer.
+ */
+function respond(response: GatewayResponse): Response {
+  return new Response(response.body, { status: response.status, headers: response.headers })
 }
 
 /** Options for {@link websocketRoutes}. */
@@ -85,9 +89,9 @@ export function websocketRoutes<E extends Env = Env>(
   const max = gateway.maxBodyBytes
   routes.post('/:route', async function apigwIntegration(c) {
     const route = resolveRoute(undefined, c.req.path)
-    if (route === null) return respond(c, gateway.refuse('ROUTE_UNKNOWN'))
+    if (route === null) return respond(gateway.refuse('ROUTE_UNKNOWN'))
     const body = await readBody(c, max)
-    if (body === 'too-large') return respond(c, gateway.refuse('BODY_TOO_LARGE', route))
+    if (body === 'too-large') return respond(gateway.refuse('BODY_TOO_LARGE', route))
     const peer = peerOf?.(c)
     const response = await gateway.handle({
       route,
@@ -97,7 +101,7 @@ export function websocketRoutes<E extends Env = Env>(
       body: body.byteLength === 0 ? null : body,
       ...(peer === undefined ? {} : { peer }),
     })
-    return respond(c, response)
+    return respond(response)
   })
   return routes
 }
