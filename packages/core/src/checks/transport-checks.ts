@@ -33,8 +33,8 @@ export function integrationSecret<TUser>(state: RequestState<TUser>): StepResult
   if (config.integration === 'lambda')
     return reject('SECRET_INVALID', 'http request in lambda mode')
   if (config.secretDigests.length === 0) return undefined
-  const presented = request.headers[config.secretHeader]
-  if (presented === undefined) return reject('SECRET_INVALID', 'missing')
+  const presented: unknown = request.headers[config.secretHeader]
+  if (typeof presented !== 'string') return reject('SECRET_INVALID', 'missing')
   const digest = sha256(presented)
   let matched = false
   for (const secret of config.secretDigests) matched = digestsEqual(digest, secret) || matched
