@@ -3,7 +3,7 @@
  * `POST /:route` under whatever base path the app mounts it at and translates Hono's request
  * into core's `GatewayRequest`: the route from the last path segment (core's `resolveRoute`),
  * headers and query as core expects them, the body read under `gateway.maxBodyBytes`. Then
- * `gateway.handle` decides everything and its response is written back with `c.newResponse`.
+ * `gateway.handle` decides everything and its response is returned as a plain `Response`.
  * Only portable Hono and Fetch APIs are used, so the same app runs on `@hono/node-server`, Bun,
  * Deno and workers.
  */
