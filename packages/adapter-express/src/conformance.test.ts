@@ -2,28 +2,16 @@
  * Express against the adapter conformance suite, over a real socket: the app listens on
  * 127.0.0.1 with an ephemeral port for each test and the suite talks to it with `fetch`.
  */
-import type { Server } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import type { AdapterHarness } from '@apigw-ws/core/testing'
 import { testAdapter } from '@apigw-ws/core/testing'
 import { memoryStore } from '@apigw-ws/store-memory'
 import express from 'express'
 import { tokenHandler, websocketRouter } from './index.js'
+import { listenOnLoopback } from './test-server.js'
 
-function serve(app: express.Express): Promise<AdapterHarness> {
-  return new Promise((resolve) => {
-    const server: Server = app.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo
-      resolve({
-        request: (path, init) => fetch(`http://127.0.0.1:${port}${path}`, init),
-        close: () =>
-          new Promise<void>((done) => {
-            server.close(() => done())
-            server.closeAllConnections()
-          }),
-      })
-    })
-  })
+async function serve(app: express.Express): Promise<AdapterHarness> {
+  const { url, close } = await listenOnLoopback(app)
+  return { request: (path, init) => fetch(`${url}${path}`, init), close }
 }
 
 testAdapter({

@@ -2,38 +2,26 @@
  * `tokenHandler` beyond the conformance suite: session binding through `identify`, channel
  * binding, an `identify` that throws, and validation at construction.
  */
-import type { Server } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { createGateway } from '@apigw-ws/core'
 import { fakeClock, httpRequests } from '@apigw-ws/core/testing'
 import { memoryStore } from '@apigw-ws/store-memory'
 import express from 'express'
 import { afterEach, describe, expect, it } from 'vitest'
 import { tokenHandler } from './index.js'
+import { type ListeningApp, listenOnLoopback } from './test-server.js'
 
 const SECRET = 'express-token-secret-0123456789'
 const ORIGIN = 'https://app.example.com'
 
-const servers: Server[] = []
+const running: ListeningApp[] = []
 afterEach(async () => {
-  await Promise.all(
-    servers.splice(0).map(
-      (server) =>
-        new Promise<void>((done) => {
-          server.close(() => done())
-          server.closeAllConnections()
-        }),
-    ),
-  )
+  await Promise.all(running.splice(0).map((app) => app.close()))
 })
 
-function listen(app: express.Express): Promise<string> {
-  return new Promise((resolve) => {
-    const server = app.listen(0, '127.0.0.1', () => {
-      resolve(`http://127.0.0.1:${(server.address() as AddressInfo).port}`)
-    })
-    servers.push(server)
-  })
+async function listen(app: express.Express): Promise<string> {
+  const listening = await listenOnLoopback(app)
+  running.push(listening)
+  return listening.url
 }
 
 /** A gateway with session-bound tokens: the session is the `sid` cookie. */

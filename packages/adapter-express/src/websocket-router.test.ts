@@ -3,8 +3,7 @@
  * address core derives, the socket peer reaches core, repeated headers keep Fetch semantics, and
  * body parsers before the router are either reused (raw bytes kept) or refused loudly.
  */
-import { request as httpRequest, type Server } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import { request as httpRequest } from 'node:http'
 import {
   createGateway,
   defineHandler,
@@ -17,31 +16,21 @@ import { memoryStore } from '@apigw-ws/store-memory'
 import express from 'express'
 import { afterEach, describe, expect, it } from 'vitest'
 import { BodyAlreadyConsumedError, websocketRouter } from './index.js'
+import { type ListeningApp, listenOnLoopback } from './test-server.js'
 
 const SECRET = 'express-test-secret-0123456789'
 const ORIGIN = 'https://app.example.com'
 const CLIENT_IP = '203.0.113.10'
 
-const servers: Server[] = []
+const running: ListeningApp[] = []
 afterEach(async () => {
-  await Promise.all(
-    servers.splice(0).map(
-      (server) =>
-        new Promise<void>((done) => {
-          server.close(() => done())
-          server.closeAllConnections()
-        }),
-    ),
-  )
+  await Promise.all(running.splice(0).map((app) => app.close()))
 })
 
-function listen(app: express.Express): Promise<string> {
-  return new Promise((resolve) => {
-    const server = app.listen(0, '127.0.0.1', () => {
-      resolve(`http://127.0.0.1:${(server.address() as AddressInfo).port}`)
-    })
-    servers.push(server)
-  })
+async function listen(app: express.Express): Promise<string> {
+  const listening = await listenOnLoopback(app)
+  running.push(listening)
+  return listening.url
 }
 
 function setup(overrides: Partial<GatewayOptions> = {}) {
