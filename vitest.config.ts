@@ -1,7 +1,7 @@
 import { defineConfig } from 'vitest/config'
 
-// One vitest project per package; every project resolves workspace packages to their
-// TypeScript sources through the `development` export condition, so tests never need a build.
+// One vitest project per package (each configured with `project()` from vitest.project.ts, which
+// resolves workspace packages to their TypeScript sources), so tests never need a build.
 export default defineConfig({
   test: {
     projects: ['packages/*', 'examples/*'],

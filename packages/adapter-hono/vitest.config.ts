@@ -1,10 +1,9 @@
-import { defineProject } from 'vitest/config'
+import { project } from '../../vitest.project.js'
 
 // `*.test-d.ts` type tests run in vitest's typecheck mode (tsc with this package's tsconfig), next
 // to the runtime tests; `pnpm typecheck` (tsc -p tsconfig.json) covers them as well.
-export default defineProject({
+export default project('adapter-hono', {
   test: {
-    name: 'adapter-hono',
     typecheck: { enabled: true, include: ['src/**/*.test-d.ts'], tsconfig: './tsconfig.json' },
   },
 })

@@ -1,5 +1,3 @@
-import { defineProject } from 'vitest/config'
+import { project } from '../../vitest.project.js'
 
-export default defineProject({
-  test: { name: 'store-memory' },
-})
+export default project('store-memory')

@@ -9,7 +9,7 @@
  * its internal services port (`ARC_INTERNAL_PORT`) under `/_arc/ws/@connections/<id>`. Every
  * invocation is a fresh `node` child process whose environment is built from scratch (PATH,
  * dummy AWS credentials, `ARC_SANDBOX` with the ports, and the `env` option), so the handlers get
- * `NODE_OPTIONS=--conditions=development --import <tsx>` through `env` to load the workspace's
+ * `NODE_OPTIONS=--conditions=@apigw-ws/source --import <tsx>` through `env` to load the workspace's
  * TypeScript sources, and share state through an SQLite file this test migrates. The Arc
  * project (`app.arc` with `@ws`, one `index.mjs` per route re-exporting `support/sandbox-lambda.ts`)
  * is generated in a temporary directory. Sandbox listens on 127.0.0.1 only (`host`), takes its
@@ -131,7 +131,7 @@ describe.skipIf(loader === null)('the Lambda adapter under @architect/sandbox 8.
       quiet: true,
       runtimeCheck: false,
       env: {
-        NODE_OPTIONS: `--conditions=development --import=${pathToFileURL(loader as string).href}`,
+        NODE_OPTIONS: `--conditions=@apigw-ws/source --import=${pathToFileURL(loader as string).href}`,
         [DATABASE_ENV]: file,
       },
     })

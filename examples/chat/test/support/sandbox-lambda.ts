@@ -1,6 +1,6 @@
 /**
  * The Lambda function of the `@architect/sandbox` end-to-end test. Sandbox runs every invocation
- * in a fresh Node process (started with tsx and the `development` condition through
+ * in a fresh Node process (started with tsx and the `@apigw-ws/source` condition through
  * `NODE_OPTIONS`, so this TypeScript module and the workspace sources load as they are); the
  * process builds the test application over the SQLite file the test migrated, serves one event
  * with `gateway.lambda`, and is then killed. Everything that must outlive an invocation (tokens,
