@@ -17,58 +17,22 @@ import {
   type WebSocketEvent,
   type WebSocketResult,
 } from './adapters/lambda.js'
-import { isOriginAllowed } from './checks/origin-checks.js'
-import { hitLimit } from './checks/rate-limits.js'
 import { newRequestState, type RequestState } from './checks/request-state.js'
 import type { GatewayEvent } from './events.js'
-import { errorName, guard, InternalFailure } from './failures.js'
-import { MessageContext } from './handler-context.js'
+import { createAcceptance } from './gateway/acceptance.js'
+import { type CleanupOptions, sweep } from './gateway/cleanup.js'
+import { createRefusals } from './gateway/refusals.js'
+import { createTokenIssuer, type TokenRequest } from './gateway/token-issuer.js'
 import { type Config, type GatewayOptions, normalizeOptions } from './options.js'
 import { buildPipelines, runSteps } from './pipeline.js'
-import {
-  jsonResponse,
-  REJECTION_STATUS,
-  type Rejection,
-  RejectionError,
-  reject,
-  toResponse,
-} from './rejections.js'
+import { type Rejection, reject } from './rejections.js'
 import type { GatewayRequest, GatewayResponse, RouteKey } from './request.js'
 import type { Sender } from './send/sender.js'
 import { createSender } from './send/sender.js'
-import { sha256Hex } from './sha256.js'
 import type { CleanupCounts } from './store.js'
-import { generateToken, hashToken } from './tokens.js'
-import { isChannel } from './validators.js'
 
-/** What `issueToken` needs to know about the token request. */
-export interface TokenRequest {
-  /** The HTTP method of the token request (only `POST` is served). */
-  readonly method: string
-  /** Request headers (any casing); `origin` and `sec-fetch-site` are read for the CSRF check. */
-  readonly headers: Readonly<Record<string, string | undefined>> | Headers
-  /** The signed-in user, or `null`/`undefined` when nobody is signed in (→ 401). */
-  readonly userId: string | null | undefined
-  /** The app session id. Required when `auth.resolveSession` is configured (session binding). */
-  readonly sessionId?: string | null
-  /** Bind the token to this channel: the connection may only open it. */
-  readonly channel?: string | null
-}
-
-/** The body of a successful token response. */
-export interface TokenGrant {
-  readonly token: string
-  /** Seconds until the token expires. */
-  readonly expiresIn: number
-}
-
-/** Options for `cleanup`. */
-export interface CleanupOptions {
-  /** Reference time (default: the gateway clock). */
-  readonly now?: number
-  /** Rows per kind deleted per store call. Default 500. */
-  readonly batchSize?: number
-}
+export type { CleanupOptions } from './gateway/cleanup.js'
+export type { TokenGrant, TokenRequest } from './gateway/token-issuer.js'
 
 /** The gateway. */
 export interface Gateway {
@@ -111,16 +75,6 @@ export interface Gateway {
 
 /** Refusals an adapter may make before the pipeline runs. */
 export type AdapterRejectionCode = 'BODY_TOO_LARGE' | 'ROUTE_UNKNOWN' | 'METHOD_NOT_ALLOWED'
-
-const CLEANUP_MAX_ROUNDS = 1_000
-
-function headerValue(headers: TokenRequest['headers'], name: string): string | undefined {
-  if (typeof (headers as Headers).get === 'function')
-    return (headers as Headers).get(name) ?? undefined
-  const record = headers as Readonly<Record<string, string | undefined>>
-  for (const key of Object.keys(record)) if (key.toLowerCase() === name) return record[key]
-  return undefined
-}
 
 function unconfiguredSender(): Sender {
   const fail = async (): Promise<never> => {
@@ -175,94 +129,10 @@ export function createGateway<TUser = unknown>(options: GatewayOptions<TUser>): 
           pageSize: config.send.pageSize,
         })
 
-  function refuse(
-    state: RequestState<TUser> | null,
-    route: RouteKey,
-    rejection: Rejection,
-  ): GatewayResponse {
-    emit({
-      type: 'request.rejected',
-      at: state?.now ?? clock.now(),
-      route,
-      code: rejection.code,
-      status: REJECTION_STATUS[rejection.code],
-      connectionId: state?.connectionId ?? null,
-      ip: state?.address?.ip ?? null,
-      detail: rejection.detail ?? null,
-    })
-    return toResponse(rejection)
-  }
-
-  async function accept(state: RequestState<TUser>): Promise<GatewayResponse> {
-    const { request } = state
-    const connectionId = state.connectionId as string
-    if (state.route === '$connect') {
-      const created = await guard('store', () =>
-        store.connections.create({
-          connectionId,
-          userId: state.userId,
-          channels: state.channel === null ? [] : [state.channel],
-          apiId: request.lambda?.apiId ?? request.headers['x-amzn-apigateway-api-id'] ?? null,
-          stage: request.lambda?.stage ?? request.headers['x-apigw-stage'] ?? null,
-          domainName: request.lambda?.domainName ?? request.headers['x-apigw-domain'] ?? null,
-          connectedAt: state.now,
-        }),
-      )
-      if (!created) return refuse(state, request.route, reject('CONNECTION_DUPLICATE'))
-      emit({
-        type: 'connect.accepted',
-        at: state.now,
-        connectionId,
-        userId: state.userId,
-        channels: state.channel === null ? [] : [state.channel],
-        ip: state.address?.ip ?? null,
-      })
-      return { status: 200, headers: {}, body: null }
-    }
-    if (state.route === '$disconnect') {
-      const changed = await guard('store', () =>
-        store.connections.disconnect(connectionId, state.now),
-      )
-      if (changed) {
-        emit({ type: 'connection.disconnected', at: state.now, connectionId, reason: 'disconnect' })
-      }
-      return { status: 200, headers: {}, body: null }
-    }
-    const handler = state.handler
-    if (handler === null) return refuse(state, request.route, reject('HANDLER_UNKNOWN'))
-    const result = await guard('handler', () =>
-      handler.handle(new MessageContext(state, send), state.input),
-    )
-    const response: GatewayResponse =
-      result === undefined
-        ? { status: 200, headers: {}, body: null }
-        : await guard('handler', () => jsonResponse(200, result))
-    if (config.onEvent !== null) {
-      emit({ type: 'message.handled', at: state.now, connectionId, handler: handler.name })
-    }
-    return response
-  }
-
-  function failure(
-    state: RequestState<TUser> | null,
-    request: GatewayRequest,
-    error: unknown,
-  ): GatewayResponse {
-    if (error instanceof RejectionError) return refuse(state, request.route, error.rejection)
-    const source = error instanceof InternalFailure ? error.source : 'check'
-    emit({
-      type: 'internal.error',
-      at: state?.now ?? clock.now(),
-      source,
-      route: request.route,
-      errorName: errorName(error),
-    })
-    return refuse(
-      state,
-      request.route,
-      reject(source === 'store' ? 'STORE_UNAVAILABLE' : 'INTERNAL_ERROR', source),
-    )
-  }
+  const refusals = createRefusals<TUser>(emit, clock)
+  const { refuse } = refusals
+  const accept = createAcceptance(config, emit, send, refusals)
+  const issueToken = createTokenIssuer(config, emit)
 
   /** The request with its route taken from the mapped route-key header, when configured. */
   function routed(request: GatewayRequest): GatewayRequest | null {
@@ -291,98 +161,8 @@ export function createGateway<TUser = unknown>(options: GatewayOptions<TUser>): 
       if (rejection !== undefined) return refuse(state, request.route, rejection)
       return await accept(state)
     } catch (error) {
-      return failure(state, request, error)
+      return refusals.failure(state, request.route, error)
     }
-  }
-
-  async function issueToken(request: TokenRequest): Promise<GatewayResponse> {
-    const now = clock.now()
-    const userId =
-      typeof request.userId === 'string' && request.userId !== '' ? request.userId : null
-    const refuseToken = (rejection: Rejection): GatewayResponse => {
-      emit({
-        type: 'token.rejected',
-        at: now,
-        code: rejection.code,
-        userId,
-        detail: rejection.detail ?? null,
-      })
-      return toResponse(rejection)
-    }
-    try {
-      if (request.method.toUpperCase() !== 'POST') return refuseToken(reject('METHOD_NOT_ALLOWED'))
-      const origin = headerValue(request.headers, 'origin')
-      const fetchSite = headerValue(request.headers, 'sec-fetch-site')
-      if (!isOriginAllowed(origin, config.allowedOrigins) && fetchSite !== 'same-origin') {
-        return refuseToken(reject('CSRF_REJECTED'))
-      }
-      if (userId === null) return refuseToken(reject('UNAUTHENTICATED', 'no user'))
-      const channel = request.channel ?? null
-      if (channel !== null && !isChannel(channel)) return refuseToken(reject('CHANNEL_INVALID'))
-      let sessionHash: string | null = null
-      if (config.auth.resolveSession !== undefined) {
-        if (typeof request.sessionId !== 'string' || request.sessionId === '') {
-          return refuseToken(reject('UNAUTHENTICATED', 'no session'))
-        }
-        sessionHash = sha256Hex(request.sessionId)
-      }
-      const rule = config.limits.tokenPerUser
-      if (rule !== null) {
-        const refusal = await hitLimit(store, 'token.user', userId, rule, now)
-        if (refusal !== null) {
-          emit({
-            type: 'rate.limited',
-            at: now,
-            scope: 'token.user',
-            count: refusal.count,
-            limit: rule.limit,
-            resetAt: refusal.resetAt,
-          })
-          return refuseToken(refusal.rejection)
-        }
-      }
-      const token = generateToken()
-      const expiresAt = now + config.tokenTtlMs
-      await guard('store', () =>
-        store.tokens.put({ hash: hashToken(token), userId, sessionHash, channel, expiresAt }),
-      )
-      emit({ type: 'token.issued', at: now, userId, channel, expiresAt })
-      const grant: TokenGrant = { token, expiresIn: Math.floor(config.tokenTtlMs / 1000) }
-      return jsonResponse(200, grant)
-    } catch (error) {
-      const source = error instanceof InternalFailure ? error.source : 'check'
-      emit({ type: 'internal.error', at: now, source, route: null, errorName: errorName(error) })
-      return refuseToken(
-        reject(source === 'store' ? 'STORE_UNAVAILABLE' : 'INTERNAL_ERROR', source),
-      )
-    }
-  }
-
-  async function cleanup(options: CleanupOptions = {}): Promise<CleanupCounts> {
-    const now = options.now ?? clock.now()
-    const batchSize = options.batchSize ?? 500
-    if (!Number.isSafeInteger(batchSize) || batchSize < 1) {
-      throw new TypeError('cleanup: batchSize must be a positive integer')
-    }
-    const total = { tokens: 0, rateLimits: 0, connections: 0 }
-    for (let round = 0; round < CLEANUP_MAX_ROUNDS; round++) {
-      const counts = await store.cleanup({
-        now,
-        batchSize,
-        disconnectedBefore: now - config.disconnectedRetentionMs,
-        connectedBefore: now - config.staleConnectionMs,
-      })
-      total.tokens += counts.tokens
-      total.rateLimits += counts.rateLimits
-      total.connections += counts.connections
-      if (
-        counts.tokens < batchSize &&
-        counts.rateLimits < batchSize &&
-        counts.connections < batchSize
-      )
-        break
-    }
-    return total
   }
 
   return Object.freeze({
@@ -409,7 +189,8 @@ export function createGateway<TUser = unknown>(options: GatewayOptions<TUser>): 
       return toLambdaResult(await handle(translated))
     },
     issueToken,
-    cleanup,
+    cleanup: (options: CleanupOptions = {}): Promise<CleanupCounts> =>
+      sweep(store, config, options.now ?? clock.now(), options.batchSize),
     send,
     refuse: (code: AdapterRejectionCode, route: RouteKey = '$default') =>
       refuse(null, route, reject(code)),
