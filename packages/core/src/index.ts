@@ -8,6 +8,8 @@ export type { WebSocketEvent, WebSocketResult } from './adapters/lambda.js'
 export type { Clock } from './clock.js'
 export { systemClock } from './clock.js'
 export type * from './events.js'
+export type { CleanupStoreOptions } from './gateway/cleanup.js'
+export { cleanupStore } from './gateway/cleanup.js'
 export type {
   AdapterRejectionCode,
   CleanupOptions,

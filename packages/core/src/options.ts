@@ -212,7 +212,7 @@ export interface Config<TUser> {
 
 const DEFAULT_RULE: RateLimitRule = Object.freeze({ limit: 20, windowMs: 60_000 })
 /** API Gateway closes every connection after 2 hours; 10 minutes of grace for late events. */
-const DEFAULT_STALE_MS = 2 * 60 * 60 * 1000 + 10 * 60 * 1000
+export const DEFAULT_STALE_MS = 2 * 60 * 60 * 1000 + 10 * 60 * 1000
 const HEADER_NAME = /^[a-z0-9!#$%&'*+.^_`|~-]+$/
 const PARAM_NAME = /^[A-Za-z0-9_.-]{1,64}$/
 

@@ -3,6 +3,7 @@
  * batch by batch, until the store reports less than a full batch of every kind. Idempotent and
  * safe to run from several instances at once, because every store call is.
  */
+import { DEFAULT_STALE_MS } from '../options.js'
 import type { CleanupCounts, Store } from '../store.js'
 
 /** Options for `cleanup`. */
@@ -55,4 +56,35 @@ export async function sweep(
     }
   }
   return total
+}
+
+/** Options for {@link cleanupStore}: the sweep's reference time and batch, and the retention. */
+export interface CleanupStoreOptions extends CleanupOptions, Partial<Retention> {}
+
+/**
+ * Sweeps `store` once, outside a gateway (a scheduled job, the `apigw-ws cleanup` command):
+ * the same loop as `gateway.cleanup`, with the gateway's defaults for what is not given
+ * (`now` = `Date.now()`, batches of 500, connections older than 2 h 10 min, disconnected
+ * records deleted at once). Idempotent and safe to run from several processes at once.
+ * Rejects with the store's error if a store call fails, and with `TypeError` for an invalid
+ * option.
+ */
+export function cleanupStore(
+  store: Store,
+  options: CleanupStoreOptions = {},
+): Promise<CleanupCounts> {
+  const retention: Retention = {
+    staleConnectionMs: options.staleConnectionMs ?? DEFAULT_STALE_MS,
+    disconnectedRetentionMs: options.disconnectedRetentionMs ?? 0,
+  }
+  for (const [name, value] of Object.entries(retention)) {
+    if (!Number.isSafeInteger(value) || value < 0) {
+      return Promise.reject(new TypeError(`cleanupStore: ${name} must be a non-negative integer`))
+    }
+  }
+  const now = options.now ?? Date.now()
+  if (!Number.isFinite(now)) {
+    return Promise.reject(new TypeError('cleanupStore: now must be a finite number'))
+  }
+  return sweep(store, retention, now, options.batchSize)
 }
