@@ -6,7 +6,7 @@
 export type { KyselyStoreDialect } from './dialect.js'
 export type { KyselyStoreOptions } from './kysely-store.js'
 export { kyselyStore } from './kysely-store.js'
-export type { MigrationOptions } from './migrations.js'
+export type { MigrationOptions, MigrationResult, StoreMigration } from './migrations.js'
 export { migrate, migrations, migrationTableNames } from './migrations.js'
 export type { StatementCacheOptions } from './sqlite-statement-cache.js'
 export { cachedStatements } from './sqlite-statement-cache.js'

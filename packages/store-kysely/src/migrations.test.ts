@@ -4,9 +4,12 @@ import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import { Kysely, SqliteDialect, sql } from 'kysely'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { skipWithout } from '../../../test/services.js'
 import {
   describeEachDatabase,
   dumpTables,
+  type PostgresTestDatabase,
+  postgresSchema,
   type TestDatabase,
   uniquePrefix,
   warnIfNoPostgres,
@@ -88,6 +91,49 @@ describeEachDatabase('migrations', ({ open }) => {
     )
   })
 
+  it('runs each migration exactly once when many migrators start together', async () => {
+    const prefix = uniquePrefix('c')
+    const runs = await Promise.all(
+      Array.from({ length: 8 }, () => migrate(database.db, { tablePrefix: prefix })),
+    )
+    expect(runs.flat().map((run) => run.migrationName)).toEqual(Object.keys(migrations()))
+    const { rows } = await sql<{ name: string }>`select name from ${sql.table(
+      migrationTableNames(prefix).migrationTableName,
+    )}`.execute(database.db)
+    expect(rows.map((row) => row.name)).toEqual(Object.keys(migrations()))
+  })
+
+  it('rolls a failing migration back whole and records nothing', async () => {
+    const prefix = uniquePrefix('f')
+    // A view where the migration creates a table: `if not exists` skips it, its index fails.
+    await sql`create view ${sql.table(`${prefix}rate_limits`)} as select 1 as reset_at`.execute(
+      database.db,
+    )
+    const failure = await migrate(database.db, { tablePrefix: prefix }).catch((e: unknown) => e)
+    expect((failure as Error).message).toMatch(/migration "0001_initial"/)
+    const left = (await tables()).filter((name) => name.startsWith(prefix))
+    expect(left).toEqual([
+      `${prefix}migrations`,
+      `${prefix}migrations_lock`,
+      `${prefix}rate_limits`, // the view
+    ])
+    const { rows } = await sql`select name from ${sql.table(`${prefix}migrations`)}`.execute(
+      database.db,
+    )
+    expect(rows).toEqual([])
+    await sql`drop view ${sql.table(`${prefix}rate_limits`)}`.execute(database.db)
+    expect(await migrate(database.db, { tablePrefix: prefix })).toHaveLength(1)
+  })
+
+  it('refuses a database that a newer version migrated', async () => {
+    const prefix = uniquePrefix('n')
+    await migrate(database.db, { tablePrefix: prefix })
+    await sql`insert into ${sql.table(`${prefix}migrations`)} (name, timestamp)
+      values ('9999_future', '2030-01-01T00:00:00.000Z')`.execute(database.db)
+    const failure = await migrate(database.db, { tablePrefix: prefix }).catch((e: unknown) => e)
+    expect(((failure as Error).cause as Error).message).toMatch(/9999_future/)
+  })
+
   it('runs down cleanly', async () => {
     const prefix = uniquePrefix('d')
     await migrate(database.db, { tablePrefix: prefix })
@@ -131,3 +177,51 @@ describe('migrate failures and options', () => {
     })
   })
 })
+
+// Issue 10 item 4: the schema is chosen with `search_path`, as the README advises.
+describe.skipIf(skipWithout('postgres', 'migrating into schemas chosen by search_path'))(
+  'migrate into schemas chosen with search_path',
+  () => {
+    let first: PostgresTestDatabase
+    let second: PostgresTestDatabase
+    beforeAll(async () => {
+      first = await postgresSchema(2)
+      second = await postgresSchema(2)
+    })
+    afterAll(async () => {
+      await first?.close()
+      await second?.close()
+    })
+
+    async function tablesIn(schema: string): Promise<string[]> {
+      const { rows } = await sql<{ name: string }>`select table_name as name
+        from information_schema.tables where table_schema = ${schema} order by table_name`.execute(
+        first.db,
+      )
+      return rows.map((row) => row.name)
+    }
+
+    it('creates a full set of tables in each schema of one database', async () => {
+      expect(await migrate(first.db)).toHaveLength(1)
+      // The second pool searches its own schema first, then the one already migrated.
+      const { db } = second.openPool(2, [second.schema, first.schema])
+      expect(await migrate(db)).toHaveLength(1)
+      const expected = [
+        'apigw_connections',
+        'apigw_migrations',
+        'apigw_migrations_lock',
+        'apigw_rate_limits',
+        'apigw_subscriptions',
+        'apigw_tokens',
+      ]
+      expect(await tablesIn(first.schema)).toEqual(expected)
+      expect(await tablesIn(second.schema)).toEqual(expected)
+      expect(await migrate(db)).toEqual([])
+
+      const storeA = kyselyStore({ db: first.db })
+      const storeB = kyselyStore({ db: second.db })
+      await storeA.limits.hit('k', { limit: 5, windowMs: 1000 }, 0)
+      expect((await storeB.limits.hit('k', { limit: 5, windowMs: 1000 }, 0)).count).toBe(1)
+    })
+  },
+)

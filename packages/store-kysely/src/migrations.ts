@@ -1,12 +1,36 @@
 /**
- * The store's schema as Kysely migrations, and `migrate()`, which applies them with Kysely's
- * `Migrator` under migration tables of their own (`<prefix>migrations`,
- * `<prefix>migrations_lock`), so they never mix with the application's migrations. DDL runs only
- * here, when the application asks for it; the store itself never creates or alters tables.
+ * The store's schema as migrations, and `migrate()`, a small migrator of our own (Kysely's
+ * `Migrator` moved between the versions our peer range admits) that applies them under
+ * migration tables of their own (`<prefix>migrations`, `<prefix>migrations_lock`, with the
+ * columns Kysely's `Migrator` uses, so databases it migrated stay valid), so they never mix with
+ * the application's migrations. Every table name is unqualified, so PostgreSQL resolves it
+ * through `search_path`. DDL runs only here, when the application asks for it; the store itself
+ * never creates or alters tables.
  */
-import { type Kysely, type Migration, type MigrationResult, Migrator, sql } from 'kysely'
+import { type Kysely, sql } from 'kysely'
 import { checkDialect, type KyselyStoreDialect, resolveDialect } from './dialect.js'
 import { checkTablePrefix, DEFAULT_TABLE_PREFIX, tableNames } from './schema.js'
+
+/**
+ * One migration: `up` applies it, `down` reverts it. Structurally a Kysely `Migration`, so the
+ * record {@link migrations} returns also fits a `Migrator` of the application's own.
+ */
+export interface StoreMigration {
+  /** Applies the migration on `db` (inside a transaction when run by {@link migrate}). */
+  up(db: Kysely<unknown>): Promise<void>
+  /** Reverts the migration on `db`. */
+  down(db: Kysely<unknown>): Promise<void>
+}
+
+/** A migration that {@link migrate} ran; the shape of Kysely's `MigrationResult` on success. */
+export interface MigrationResult {
+  /** The migration's name, a key of {@link migrations}. */
+  readonly migrationName: string
+  /** Always `'Up'`: `migrate` only migrates up. */
+  readonly direction: 'Up'
+  /** Always `'Success'`: a failure rejects instead. */
+  readonly status: 'Success'
+}
 
 /** Options for {@link migrations} and {@link migrate}. */
 export interface MigrationOptions {
@@ -33,13 +57,14 @@ function idType(dialect: KyselyStoreDialect) {
   return dialect === 'postgres' ? sql`varchar(128) collate "C"` : sql`varchar(128)`
 }
 
-function initial(prefix: string, explicit: KyselyStoreDialect | undefined): Migration {
+function initial(prefix: string, explicit: KyselyStoreDialect | undefined): StoreMigration {
   const t = tableNames(prefix)
   return {
     async up(db: Kysely<unknown>): Promise<void> {
       const dialect = resolveDialect(db, explicit)
-      // Kysely runs SQLite migrations outside a transaction; one of our own keeps the schema
-      // all-or-nothing there too. PostgreSQL migrations already run inside the Migrator's.
+      // `migrate` runs every migration in a transaction; an application's own Kysely `Migrator`
+      // runs SQLite migrations outside one, so a transaction of our own keeps the schema
+      // all-or-nothing there too.
       if (dialect === 'sqlite' && !db.isTransaction) {
         await db.transaction().execute((trx) => createSchema(trx, t, dialect))
       } else {
@@ -161,40 +186,134 @@ async function createSchema(
  * application's own `Migrator` their names must sort after the migrations already applied there.
  * Throws `TypeError` for an invalid `tablePrefix` or `dialect`.
  */
-export function migrations(options: MigrationOptions = {}): Record<string, Migration> {
+export function migrations(
+  options: MigrationOptions = {},
+): Readonly<Record<string, StoreMigration>> {
   const prefix = checkTablePrefix(options.tablePrefix ?? DEFAULT_TABLE_PREFIX)
   if (options.dialect !== undefined) checkDialect(options.dialect)
   return Object.freeze({ '0001_initial': initial(prefix, options.dialect) })
 }
 
+/** The id of the one row of the lock table (the id Kysely's `Migrator` uses). */
+const LOCK_ROW = 'migration_lock'
+
 /**
- * Brings the store's tables for `tablePrefix` up to date with Kysely's `Migrator`, recording
- * progress in `<prefix>migrations` (locked through `<prefix>migrations_lock`; on PostgreSQL
- * Kysely also takes an advisory lock, so instances starting together migrate one at a time).
+ * A 32-bit key for PostgreSQL's advisory lock while the bookkeeping tables are created: two
+ * `create table if not exists` racing on one name can both pass the check and one then fails.
+ */
+function advisoryKey(text: string): number {
+  // FNV-1a: a stable, well-spread 32-bit hash; collisions only make two prefixes wait for each other.
+  let hash = 0x811c9dc5
+  for (let i = 0; i < text.length; i++) {
+    hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193)
+  }
+  return hash | 0
+}
+
+type MigrationTables = ReturnType<typeof migrationTableNames>
+
+/** Creates the bookkeeping tables and the lock row when missing; safe to run concurrently. */
+async function prepareBookkeeping(
+  db: Kysely<unknown>,
+  tables: MigrationTables,
+  dialect: KyselyStoreDialect,
+): Promise<void> {
+  await db.transaction().execute(async (trx) => {
+    if (dialect === 'postgres') {
+      const key = advisoryKey(`apigw-ws:${tables.migrationLockTableName}`)
+      await sql`select pg_advisory_xact_lock(${key})`.execute(trx)
+    }
+    await sql`create table if not exists ${sql.table(tables.migrationTableName)} (
+      name varchar(255) not null primary key, timestamp varchar(255) not null)`.execute(trx)
+    await sql`create table if not exists ${sql.table(tables.migrationLockTableName)} (
+      id varchar(255) not null primary key, is_locked integer not null default 0)`.execute(trx)
+    await sql`insert into ${sql.table(tables.migrationLockTableName)} (id, is_locked)
+      values (${LOCK_ROW}, 0) on conflict (id) do nothing`.execute(trx)
+  })
+}
+
+/**
+ * Takes the migration lock for the rest of `trx`: the update locks the lock row on PostgreSQL
+ * and takes SQLite's write lock, so a second migrator waits at this statement until `trx` ends.
+ */
+async function lock(trx: Kysely<unknown>, tables: MigrationTables): Promise<void> {
+  await sql`update ${sql.table(tables.migrationLockTableName)} set is_locked = 1
+    where id = ${LOCK_ROW}`.execute(trx)
+}
+
+async function unlock(trx: Kysely<unknown>, tables: MigrationTables): Promise<void> {
+  await sql`update ${sql.table(tables.migrationLockTableName)} set is_locked = 0
+    where id = ${LOCK_ROW}`.execute(trx)
+}
+
+async function appliedNames(trx: Kysely<unknown>, tables: MigrationTables): Promise<Set<string>> {
+  const { rows } = await sql<{ name: string }>`select name from ${sql.table(
+    tables.migrationTableName,
+  )}`.execute(trx)
+  return new Set(rows.map((row) => row.name))
+}
+
+/**
+ * Brings the store's tables for `tablePrefix` up to date, recording progress in
+ * `<prefix>migrations`. Each pending migration runs in a transaction of its own that first takes
+ * the lock in `<prefix>migrations_lock` and re-reads what is applied, so instances starting
+ * together migrate one at a time and each migration runs exactly once. Tables are named without
+ * a schema: on PostgreSQL they land in the first schema of the connection's `search_path`.
  * Idempotent: on an up-to-date database it changes nothing and resolves `[]`. Resolves the
- * migrations it ran; rejects with an `Error` (the failure as `cause`) when one fails, in which
- * case PostgreSQL rolls the whole run back (DDL is transactional there) while SQLite keeps the
- * migrations that completed. Plugins on `db` are not applied.
+ * migrations it ran, in order. Rejects with an `Error` (the failure as `cause`) when one fails;
+ * that migration is rolled back, the ones before it stay applied. Also rejects, before running
+ * anything, when the database records a migration this version does not know (a newer version
+ * migrated it). Plugins on `db` are not applied. Throws `TypeError` for invalid options.
  */
 export async function migrate<DB>(
   db: Kysely<DB>,
   options: MigrationOptions = {},
 ): Promise<readonly MigrationResult[]> {
   const prefix = checkTablePrefix(options.tablePrefix ?? DEFAULT_TABLE_PREFIX)
-  const record = migrations({ tablePrefix: prefix, dialect: options.dialect })
-  const migrator = new Migrator({
-    db: db.withoutPlugins(),
-    provider: { getMigrations: async () => record },
-    ...migrationTableNames(prefix),
-  })
-  const { error, results = [] } = await migrator.migrateToLatest()
-  if (error !== undefined) {
-    const failed = results.find((result) => result.status === 'Error')
-    throw new Error(
-      `migrate: ${failed ? `migration "${failed.migrationName}"` : 'migrating'} ` +
-        `for table prefix "${prefix}" failed`,
-      { cause: error },
+  const plain = db.withoutPlugins() as unknown as Kysely<unknown>
+  const dialect = resolveDialect(plain, options.dialect)
+  const record = migrations({ tablePrefix: prefix, dialect })
+  const names = Object.keys(record).sort()
+  const tables = migrationTableNames(prefix)
+  const fail = (what: string, cause: unknown): Error =>
+    new Error(`migrate: ${what} for table prefix "${prefix}" failed`, { cause })
+
+  try {
+    await prepareBookkeeping(plain, tables, dialect)
+  } catch (error) {
+    throw fail('preparing the migration tables', error)
+  }
+  const unknown = [...(await appliedNames(plain, tables))].filter((name) => !(name in record))
+  if (unknown.length > 0) {
+    throw fail(
+      'checking the applied migrations',
+      new Error(
+        `the database records migrations this version does not know: ${unknown.join(', ')}`,
+      ),
     )
   }
-  return results
+
+  const results: MigrationResult[] = []
+  for (const name of names) {
+    const migration = record[name] as StoreMigration
+    let ran: boolean
+    try {
+      ran = await plain.transaction().execute(async (trx) => {
+        await lock(trx, tables)
+        const pending = !(await appliedNames(trx, tables)).has(name)
+        if (pending) {
+          await migration.up(trx)
+          await sql`insert into ${sql.table(tables.migrationTableName)} (name, timestamp)
+            values (${name}, ${new Date().toISOString()})`.execute(trx)
+        }
+        await unlock(trx, tables)
+        return pending
+      })
+    } catch (error) {
+      throw fail(`migration "${name}"`, error)
+    }
+    if (ran)
+      results.push(Object.freeze({ migrationName: name, direction: 'Up', status: 'Success' }))
+  }
+  return Object.freeze(results)
 }

@@ -74,11 +74,11 @@ export function sqliteFile(): TestDatabase {
   }
 }
 
-function pgPool(schema: string, max: number): pg.Pool {
+function pgPool(searchPath: readonly string[], max: number): pg.Pool {
   return new pg.Pool({
     connectionString: DATABASE_URL,
     max,
-    options: `-c search_path=${schema}`,
+    options: `-c search_path=${searchPath.join(',')}`,
   })
 }
 
@@ -88,8 +88,14 @@ export interface PostgresTestDatabase extends TestDatabase {
   readonly schema: string
   /** The pool behind `db`. */
   readonly pool: pg.Pool
-  /** Opens another pool (its own connections) on the schema, closed with the database. */
-  readonly openPool: (max: number) => { readonly db: Kysely<unknown>; readonly pool: pg.Pool }
+  /**
+   * Opens another pool (its own connections) on the schema, closed with the database;
+   * `searchPath` replaces the pool's `search_path` (default: the schema alone).
+   */
+  readonly openPool: (
+    max: number,
+    searchPath?: readonly string[],
+  ) => { readonly db: Kysely<unknown>; readonly pool: pg.Pool }
 }
 
 /**
@@ -102,8 +108,8 @@ export async function postgresSchema(max = 10): Promise<PostgresTestDatabase> {
   const admin = new pg.Pool({ connectionString: DATABASE_URL, max: 1 })
   await admin.query(`create schema "${schema}"`)
   const opened: Kysely<unknown>[] = []
-  const openPool = (size: number) => {
-    const pool = pgPool(schema, size)
+  const openPool = (size: number, searchPath: readonly string[] = [schema]) => {
+    const pool = pgPool(searchPath, size)
     const db = new Kysely<unknown>({ dialect: new PostgresDialect({ pool }) })
     opened.push(db)
     return { db, pool }

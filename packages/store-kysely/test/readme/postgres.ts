@@ -8,8 +8,8 @@ import pg from 'pg'
 const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL, max: 10 })
 const db = new Kysely<unknown>({ dialect: new PostgresDialect({ pool }) })
 
-// Safe when several instances start at once: Kysely's Migrator takes a lock, and
-// PostgreSQL runs the whole migration in one transaction.
+// Safe when several instances start at once: each migration runs once, in a
+// transaction, under the lock in apigw_migrations_lock.
 await migrate(db, { tablePrefix: 'apigw_' })
 
 export const gateway = createGateway({
