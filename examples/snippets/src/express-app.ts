@@ -15,7 +15,7 @@ const userOf = (req: express.Request): string | null => {
 const gateway = createGateway({
   store: memoryStore(),
   connections: awsConnections({ region: 'eu-west-1' }),
-  integrationSecret: process.env.APIGW_SECRET ?? 'dev-only-secret-change-me',
+  integrationSecret: process.env.APIGW_SECRET,
   allowedOrigins: ['https://app.example.com'],
   handlers: {
     chat: defineHandler({

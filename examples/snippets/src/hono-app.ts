@@ -13,7 +13,7 @@ const sessions = new Map<string, string>()
 const gateway = createGateway({
   store: memoryStore(),
   connections: awsConnections({ region: 'eu-west-1' }),
-  integrationSecret: process.env.APIGW_SECRET ?? 'dev-only-secret-change-me',
+  integrationSecret: process.env.APIGW_SECRET,
   allowedOrigins: ['https://app.example.com'],
   handlers: {
     chat: defineHandler({

@@ -9,7 +9,7 @@ const store = memoryStore({
 
 export const gateway = createGateway({
   store,
-  integrationSecret: process.env.APIGW_SECRET ?? 'dev-only-secret-change-me',
+  integrationSecret: process.env.APIGW_SECRET,
   allowedOrigins: ['https://app.example.com'],
 })
 

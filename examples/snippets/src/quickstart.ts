@@ -4,7 +4,7 @@ import * as v from 'valibot'
 
 const gateway = createGateway({
   store: memoryStore(),
-  integrationSecret: process.env.APIGW_SECRET ?? 'dev-only-secret-change-me',
+  integrationSecret: process.env.APIGW_SECRET,
   allowedOrigins: ['https://app.example.com'],
   handlers: {
     chat: defineHandler({

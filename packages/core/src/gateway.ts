@@ -36,7 +36,11 @@ export type { TokenGrant, TokenRequest } from './gateway/token-issuer.js'
 
 /** The gateway. */
 export interface Gateway {
-  /** Runs the pipeline for one request. Never throws; always resolves a response. */
+  /**
+   * Runs the pipeline for one request. Never throws; always resolves a response. A request that
+   * carries a `lambda` context is refused (`SECRET_INVALID`): Lambda provenance comes only from
+   * `gateway.lambda(event)`, never from a field an HTTP caller can set.
+   */
   handle(request: GatewayRequest): Promise<GatewayResponse>
   /**
    * Serves a Fetch `Request` (POST only) at a mount whose last path segment is the route, or
@@ -142,10 +146,29 @@ export function createGateway<TUser = unknown>(options: GatewayOptions<TUser>): 
     return route === null ? null : { ...request, route }
   }
 
-  async function handle(input: GatewayRequest): Promise<GatewayResponse> {
+  /** The public entry point: anything carrying a Lambda context is refused (see `run`). */
+  function handle(input: GatewayRequest): Promise<GatewayResponse> {
     if (typeof input !== 'object' || input === null || typeof input.route !== 'string') {
-      return refuse(null, '$default', reject('ROUTE_UNKNOWN', 'not a gateway request'))
+      return Promise.resolve(
+        refuse(null, '$default', reject('ROUTE_UNKNOWN', 'not a gateway request')),
+      )
     }
+    // Lambda provenance comes only from `gateway.lambda`: a caller of `handle` (an HTTP adapter)
+    // must not be able to skip the integration secret by setting the field itself.
+    if (input.lambda !== undefined) {
+      return Promise.resolve(
+        refuse(
+          null,
+          input.route,
+          reject('SECRET_INVALID', 'lambda context outside gateway.lambda'),
+        ),
+      )
+    }
+    return run(input)
+  }
+
+  /** Runs the pipeline; `input.lambda` is trusted here, so only `handle` and `lambda` call it. */
+  async function run(input: GatewayRequest): Promise<GatewayResponse> {
     const request = routed(input)
     if (request === null) return refuse(null, input.route, reject('ROUTE_UNKNOWN', 'route header'))
     let state: RequestState<TUser> | null = null
@@ -186,7 +209,7 @@ export function createGateway<TUser = unknown>(options: GatewayOptions<TUser>): 
           refuse(null, event?.requestContext?.routeKey ?? '$default', translated),
         )
       }
-      return toLambdaResult(await handle(translated))
+      return toLambdaResult(await run(translated))
     },
     issueToken,
     cleanup: (options: CleanupOptions = {}): Promise<CleanupCounts> =>

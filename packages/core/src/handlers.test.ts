@@ -67,6 +67,7 @@ describe('the handler context', () => {
   it('describes the connection, the user and the event', async () => {
     let seen: HandlerContext | undefined
     const { gateway, http, connect, clock } = setup({
+      apiIds: [API_ID],
       auth: { loadUser: (id) => ({ id, role: 'member' }) },
       handlers: {
         look: defineHandler({

@@ -10,7 +10,7 @@ import type { RouteKey } from './request.js'
 import type { SendData } from './send/payload.js'
 import type { SendReport } from './send/report.js'
 import type { Sender } from './send/sender.js'
-import { isHandlerName } from './validators.js'
+import { isHandlerName, isReservedName } from './validators.js'
 
 /** Metadata about the event being handled. */
 export interface EventMeta {
@@ -52,9 +52,9 @@ export interface HandlerContext<TUser = unknown> {
 /** A handler definition. `TInput` is inferred from the schema. */
 export interface Handler<TUser = unknown, TInput = Readonly<Record<string, unknown>>> {
   /** Validates the message object; failures become 400 `PAYLOAD_INVALID`. */
-  readonly schema?: StandardSchemaV1<unknown, TInput>
+  readonly schema?: StandardSchemaV1<unknown, TInput> | undefined
   /** Required permissions, in addition to the gateway-level `permissions`. */
-  readonly permissions?: Permissions
+  readonly permissions?: Permissions | undefined
   /**
    * Handles one message. The returned value, if not `undefined`, is serialized as JSON and becomes
    * the integration response body (the reply of a two-way route). Throwing a `RejectionError`
@@ -80,8 +80,8 @@ export interface RegisteredHandler<TUser> {
 
 /** Any handler for users of type `TUser`, its input type erased (what registries hold). */
 export interface AnyHandler<TUser> {
-  readonly schema?: StandardSchemaV1<unknown, unknown>
-  readonly permissions?: Permissions
+  readonly schema?: StandardSchemaV1<unknown, unknown> | undefined
+  readonly permissions?: Permissions | undefined
   handle(context: HandlerContext<TUser>, input: never): unknown
 }
 
@@ -90,7 +90,14 @@ export type HandlerMap<TUser> =
   | Readonly<Record<string, AnyHandler<TUser>>>
   | ReadonlyMap<string, AnyHandler<TUser>>
 
-/** Builds the frozen registry; throws `TypeError` for malformed names or definitions. */
+/** The handler name that serves `$default` messages without a handler key. */
+export const DEFAULT_HANDLER = 'default'
+
+/**
+ * Builds the frozen registry; names of system routes (`connect`, `disconnect` and spellings of
+ * `default` other than `default` itself, in any case, with or without `$`) are refused;
+ * throws `TypeError` for those and for malformed names or definitions.
+ */
 export function buildRegistry<TUser>(
   handlers: HandlerMap<TUser> | undefined,
 ): ReadonlyMap<string, RegisteredHandler<TUser>> {
@@ -99,6 +106,16 @@ export function buildRegistry<TUser>(
   const entries =
     handlers instanceof Map ? [...handlers.entries()] : Object.entries(handlers as object)
   for (const [name, value] of entries as [string, AnyHandler<TUser>][]) {
+    // `default` itself is the documented handler of the `$default` route; every other spelling
+    // of a system route name would let a custom route of that name reach a system route.
+    if (isReservedName(name) && name !== DEFAULT_HANDLER) {
+      const route = `$${String(name).replace(/^\$/, '').toLowerCase()}`
+      throw new TypeError(
+        route === '$default'
+          ? `handlers: "${name}" is reserved; the handler of the $default route is registered as "default"`
+          : `handlers: "${name}" is reserved for API Gateway's system route ${route}; choose another name`,
+      )
+    }
     if (!isHandlerName(name)) {
       throw new TypeError(
         `handlers: "${name}" is not a valid handler name (^[A-Za-z][A-Za-z0-9_-]{0,63}$)`,

@@ -29,6 +29,7 @@ export type {
   RateLimitRule,
   Subject,
 } from './options.js'
+export { secretWeakness } from './options.js'
 export type { Permissions } from './permissions.js'
 export type { Rejection, RejectionCode } from './rejections.js'
 export { REJECTION_STATUS, RejectionError, reject } from './rejections.js'
@@ -36,8 +37,13 @@ export type { GatewayRequest, GatewayResponse, LambdaContext, RouteKey } from '.
 export * from './send/index.js'
 export type * from './store.js'
 export {
+  isApiId,
   isChannel,
   isConnectionId,
+  isDomainName,
+  isReservedName,
+  isStage,
   MAX_CHANNEL_LENGTH,
   MAX_CONNECTION_ID_LENGTH,
+  RESERVED_ROUTE_NAMES,
 } from './validators.js'

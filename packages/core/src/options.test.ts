@@ -95,6 +95,40 @@ describe('option validation', () => {
     ['a non-function loadUser', { auth: { loadUser: {} } }, 'auth.loadUser'],
     ['a non-function hasPermission', { auth: { hasPermission: true } }, 'auth.hasPermission'],
     ['a non-function authorizeChannel', { auth: { authorizeChannel: 1 } }, 'auth.authorizeChannel'],
+    ['a handler named connect', { handlers: { connect: handler } }, '"connect" is reserved'],
+    [
+      'a handler named disconnect',
+      { handlers: { disconnect: handler } },
+      'system route $disconnect',
+    ],
+    ['a handler named Disconnect', { handlers: { Disconnect: handler } }, '"Disconnect"'],
+    [
+      'a handler named $disconnect',
+      { handlers: { $disconnect: handler } },
+      '"$disconnect" is reserved',
+    ],
+    ['a handler named CONNECT', { handlers: { CONNECT: handler } }, '"CONNECT" is reserved'],
+    ['a handler named Default', { handlers: { Default: handler } }, 'registered as "default"'],
+    ['a handler named $default', { handlers: { $default: handler } }, 'registered as "default"'],
+    [
+      'a Map handler named disconnect',
+      { handlers: new Map([['disconnect', handler]]) },
+      '"disconnect" is reserved',
+    ],
+    ['a blank secret (16 spaces)', { integrationSecret: ' '.repeat(16) }, 'blank'],
+    ['a blank secret (tabs)', { integrationSecret: '\t'.repeat(20) }, 'blank'],
+    ['a repeated secret', { integrationSecret: 'a'.repeat(32) }, '1 distinct characters'],
+    ['a low-variety secret', { integrationSecret: 'abcabcabcabcabcabc' }, 'too predictable'],
+    ['a secret with a leading space', { integrationSecret: ` ${SECRET}` }, 'whitespace'],
+    ['a secret with a trailing newline', { integrationSecret: `${SECRET}\n` }, 'printable ASCII'],
+    ['a non-ASCII secret', { integrationSecret: `${SECRET}é` }, 'printable ASCII'],
+    [
+      'a list with one weak secret',
+      { integrationSecret: [SECRET, 'x'.repeat(16)] },
+      'integrationSecret[1] is too predictable',
+    ],
+    ['a stageHeader with upper case', { stageHeader: 'X-Stage' }, 'stageHeader'],
+    ['a numeric domainNameHeader', { domainNameHeader: 1 }, 'domainNameHeader'],
     ['a handler name starting with _', { handlers: { _private: handler } }, '_private'],
     ['a numeric handler name', { handlers: { '123': handler } }, '123'],
     ['a non-handler', { handlers: { chat: () => undefined } }, 'handlers.chat'],
@@ -341,6 +375,36 @@ describe('the production guard', () => {
     process.env.NODE_ENV = 'production'
     expect(() => build({ integrationSecret: undefined })).toThrow(TypeError)
     expect(() => build({ integrationSecret: undefined })).toThrow(/integrationSecret/)
+  })
+
+  it.each(['Production', 'PRODUCTION', ' production', 'production ', '\tproduction\n'])(
+    'treats NODE_ENV=%j as production',
+    (value) => {
+      process.env.NODE_ENV = value
+      expect(() => build({ integrationSecret: undefined })).toThrow(/required in production/)
+    },
+  )
+
+  it('catches an unset secret variable passed as is (no fallback needed to compile)', () => {
+    process.env.NODE_ENV = 'production'
+    const variable = 'APIGW_WS_TEST_SECRET_THAT_IS_NOT_SET'
+    delete process.env[variable]
+    // Under exactOptionalPropertyTypes this compiles only because every option accepts undefined.
+    const options: GatewayOptions = {
+      store: memoryStore(),
+      allowedOrigins: [ORIGIN],
+      integrationSecret: process.env[variable],
+      secretHeader: process.env.APIGW_WS_TEST_UNSET_HEADER,
+      stageHeader: undefined,
+      apiIds: undefined,
+      tokens: { ttlMs: undefined, queryParam: undefined },
+      rateLimits: { messagePerConnection: undefined },
+      auth: { loadUser: undefined },
+      send: { concurrency: undefined },
+    }
+    expect(() => createGateway(options)).toThrow(/integrationSecret is required in production/)
+    process.env.NODE_ENV = 'development'
+    expect(() => createGateway(options)).not.toThrow()
   })
 
   it('starts in production without a secret only when explicitly acknowledged, and warns', () => {

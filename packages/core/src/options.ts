@@ -24,13 +24,13 @@ export interface RateLimitRule {
 /** Rate limits; `false` disables one. */
 export interface RateLimitOptions {
   /** `$connect` attempts per client address (IPv6 per /56). Default 20 per 60 s. */
-  readonly connectPerIp?: RateLimitRule | false
+  readonly connectPerIp?: RateLimitRule | false | undefined
   /** `$connect` attempts per user (after the token names the user). Default 20 per 60 s. */
-  readonly connectPerUser?: RateLimitRule | false
+  readonly connectPerUser?: RateLimitRule | false | undefined
   /** Token issuance per user. Default 20 per 60 s. */
-  readonly tokenPerUser?: RateLimitRule | false
+  readonly tokenPerUser?: RateLimitRule | false | undefined
   /** Messages per connection. Default off. */
-  readonly messagePerConnection?: RateLimitRule | false
+  readonly messagePerConnection?: RateLimitRule | false | undefined
 }
 
 /** Who the caller is, as seen by permission checks and channel authorization. */
@@ -48,25 +48,28 @@ export interface AuthHooks<TUser> {
    * SHA-256, and `$connect` succeeds only when this hook returns the same session. Leave it unset
    * for **bearer** tokens (when the session cookie cannot reach the WebSocket host).
    */
-  readonly resolveSession?: (request: GatewayRequest) => string | null | Promise<string | null>
+  readonly resolveSession?:
+    | ((request: GatewayRequest) => string | null | Promise<string | null>)
+    | undefined
   /** Loads the user a token was issued to; `null` refuses the connect (`USER_UNKNOWN`). */
-  readonly loadUser?: (userId: string) => TUser | null | Promise<TUser | null>
+  readonly loadUser?: ((userId: string) => TUser | null | Promise<TUser | null>) | undefined
   /** Whether the subject holds `permission`. Required when any permissions are configured. */
-  readonly hasPermission?: (
-    subject: Subject<TUser>,
-    permission: string,
-  ) => boolean | Promise<boolean>
+  readonly hasPermission?:
+    | ((subject: Subject<TUser>, permission: string) => boolean | Promise<boolean>)
+    | undefined
   /**
    * Object-level access to a channel, asked on `$connect` (`?channel=`) and on `join`. When not
    * configured, every valid channel name is allowed.
    */
-  readonly authorizeChannel?: (
-    request: {
-      readonly channel: string
-      readonly connectionId: string
-      readonly action: 'connect' | 'join'
-    } & Subject<TUser>,
-  ) => boolean | Promise<boolean>
+  readonly authorizeChannel?:
+    | ((
+        request: {
+          readonly channel: string
+          readonly connectionId: string
+          readonly action: 'connect' | 'join'
+        } & Subject<TUser>,
+      ) => boolean | Promise<boolean>)
+    | undefined
 }
 
 /** What a custom check sees. */
@@ -91,81 +94,112 @@ export interface GatewayOptions<TUser = unknown> {
   /** Where connections, tokens and limits live. Required: there is no per-process default. */
   readonly store: Store
   /** Transport for sending (`awsConnections` from `@apigw-ws/core/aws`). */
-  readonly connections?: ConnectionsTransport
+  readonly connections?: ConnectionsTransport | undefined
   /**
    * How API Gateway reaches this app. `http` (default): HTTP_PROXY integration; requests must carry
    * the integration secret. `lambda`: AWS_PROXY; only `gateway.lambda(event)` is served and HTTP
    * requests are refused.
    */
-  readonly integration?: 'http' | 'lambda'
+  readonly integration?: 'http' | 'lambda' | undefined
   /**
    * The integration secret API Gateway adds as a header (HTTP mode). A list allows rotation: any
-   * listed secret is accepted. Without one the gateway warns once, and refuses to start when
-   * `NODE_ENV === 'production'` unless `allowMissingSecret` is set.
+   * listed secret is accepted. Each must be at least 16 printable ASCII characters with at least
+   * 8 distinct ones and no surrounding whitespace (see `secretWeakness`). Pass the environment
+   * variable as is (`process.env.APIGW_SECRET`), never with a fallback value: when it is
+   * `undefined` the gateway warns once, and refuses to start when `NODE_ENV` is `production`
+   * (compared trimmed and case-insensitively) unless `allowMissingSecret` is set.
    */
-  readonly integrationSecret?: string | readonly string[]
+  readonly integrationSecret?: string | readonly string[] | undefined
   /** Header carrying the secret. Default `x-apigw-secret`. */
-  readonly secretHeader?: string
+  readonly secretHeader?: string | undefined
   /** Acknowledges running HTTP mode without a secret in production. Default `false`. */
-  readonly allowMissingSecret?: boolean
+  readonly allowMissingSecret?: boolean | undefined
   /** Serialized origins allowed to connect and to request tokens, compared exactly. */
   readonly allowedOrigins: readonly string[]
   /** Accept `$connect` without an `Origin` header (non-browser clients). Default `false`. */
-  readonly allowMissingOrigin?: boolean
+  readonly allowMissingOrigin?: boolean | undefined
   /** Exact `Host` values allowed on `$connect`, when set. */
-  readonly allowedHosts?: readonly string[]
-  /** API ids allowed (`x-amzn-apigateway-api-id` / `requestContext.apiId`), when set. */
-  readonly apiIds?: readonly string[]
+  readonly allowedHosts?: readonly string[] | undefined
+  /**
+   * API ids allowed (`x-amzn-apigateway-api-id` / `requestContext.apiId`), when set. In HTTP mode
+   * a connection's `apiId` is stored only when this list pins it (the header is otherwise
+   * client-controlled on `$connect`); without it the stored `apiId` is `null`.
+   */
+  readonly apiIds?: readonly string[] | undefined
   /**
    * Lower-case header the integration maps from `context.routeKey` (e.g. `x-apigw-route-key`),
    * for setups that point every route at one URL. When set, every HTTP request must carry it and
    * it names the route; the path is ignored. Leave unset (the default) unless the mapping exists:
    * API Gateway forwards client headers on `$connect`, and only its mapping overwrites them.
    */
-  readonly routeKeyHeader?: string
+  readonly routeKeyHeader?: string | undefined
+  /**
+   * Lower-case header the integration maps from `context.stage` (e.g. `x-apigw-stage`). When set,
+   * every `$connect` must carry it with a valid stage name (`^[A-Za-z0-9_-]{1,128}$`), and it is
+   * stored with the connection for the sender's default endpoint. Unset (the default), the stage
+   * of an HTTP connection is `null`: API Gateway forwards the client's own headers on `$connect`,
+   * so a header no mapping overwrites is the client's choice.
+   */
+  readonly stageHeader?: string | undefined
+  /**
+   * Lower-case header the integration maps from `context.domainName` (e.g. `x-apigw-domain`).
+   * When set, every `$connect` must carry it with a bare host (a DNS name or IP address with an
+   * optional port; no path, userinfo or query), stored with the connection. Unset (the default),
+   * the domain name of an HTTP connection is `null`, for the same reason as `stageHeader`.
+   */
+  readonly domainNameHeader?: string | undefined
   /** Lower-case header the integration maps from `context.identity.sourceIp`, if any. */
-  readonly sourceIpHeader?: string
+  readonly sourceIpHeader?: string | undefined
   /** Proxies between API Gateway and this app that append to `X-Forwarded-For`. Default 0. */
-  readonly trustedProxies?: number
+  readonly trustedProxies?: number | undefined
   /** Largest body accepted, in UTF-8 bytes. Default 131,072 (API Gateway's frame limit). */
-  readonly maxBodyBytes?: number
+  readonly maxBodyBytes?: number | undefined
   /** JSON nesting depth limit for messages. Default 32. */
-  readonly maxJsonDepth?: number
+  readonly maxJsonDepth?: number | undefined
   /** Entries per JSON object or array. Default 1,000. */
-  readonly maxJsonKeys?: number
+  readonly maxJsonKeys?: number | undefined
   /** Connect token settings. */
-  readonly tokens?: {
-    /** Token lifetime. Default 60,000 ms. */
-    readonly ttlMs?: number
-    /** Query parameter carrying the token on `$connect`. Default `token`. */
-    readonly queryParam?: string
-  }
+  readonly tokens?:
+    | {
+        /** Token lifetime. Default 60,000 ms. */
+        readonly ttlMs?: number | undefined
+        /** Query parameter carrying the token on `$connect`. Default `token`. */
+        readonly queryParam?: string | undefined
+      }
+    | undefined
   /** Query parameter naming the channel to join on `$connect`. Default `channel`. */
-  readonly channelParam?: string
-  readonly rateLimits?: RateLimitOptions
-  readonly auth?: AuthHooks<TUser>
+  readonly channelParam?: string | undefined
+  readonly rateLimits?: RateLimitOptions | undefined
+  readonly auth?: AuthHooks<TUser> | undefined
   /** Message handlers by name. */
-  readonly handlers?: HandlerMap<TUser>
+  readonly handlers?: HandlerMap<TUser> | undefined
   /** Message keys naming the handler, in priority order. Default `['handler', 'action']`. */
-  readonly handlerKeys?: readonly string[]
+  readonly handlerKeys?: readonly string[] | undefined
   /** Permissions required for every message (in addition to each handler's). */
-  readonly permissions?: Permissions
+  readonly permissions?: Permissions | undefined
   /** Permissions required to connect. */
-  readonly connectPermissions?: Permissions
+  readonly connectPermissions?: Permissions | undefined
   /** Extra checks, run after the built-in ones. */
-  readonly checks?: {
-    readonly connect?: readonly CustomCheck<TUser>[]
-    readonly message?: readonly CustomCheck<TUser>[]
-  }
+  readonly checks?:
+    | {
+        readonly connect?: readonly CustomCheck<TUser>[] | undefined
+        readonly message?: readonly CustomCheck<TUser>[] | undefined
+      }
+    | undefined
   /** Sending: requests in flight per send call (1–1,000, default 32) and store page size (1–10,000, default 500). */
-  readonly send?: { readonly concurrency?: number; readonly pageSize?: number }
+  readonly send?:
+    | {
+        readonly concurrency?: number | undefined
+        readonly pageSize?: number | undefined
+      }
+    | undefined
   /** Connections older than this are swept by `cleanup` (API Gateway's 2 h cap + grace). */
-  readonly staleConnectionMs?: number
+  readonly staleConnectionMs?: number | undefined
   /** How long disconnected records are kept before `cleanup` deletes them. Default 0. */
-  readonly disconnectedRetentionMs?: number
+  readonly disconnectedRetentionMs?: number | undefined
   /** Receives operator events. Must not throw (errors are swallowed). */
-  readonly onEvent?: EventListener
-  readonly clock?: Clock
+  readonly onEvent?: EventListener | undefined
+  readonly clock?: Clock | undefined
 }
 
 /** The normalized, frozen configuration. */
@@ -181,6 +215,8 @@ export interface Config<TUser> {
   readonly allowedHosts: ReadonlySet<string> | null
   readonly apiIds: ReadonlySet<string> | null
   readonly routeKeyHeader: string | null
+  readonly stageHeader: string | null
+  readonly domainNameHeader: string | null
   readonly sourceIpHeader: string | null
   readonly trustedProxies: number
   readonly maxBodyBytes: number
@@ -296,10 +332,45 @@ function optionalFunction(value: unknown, name: string): void {
   }
 }
 
-function isProduction(): boolean {
+/**
+ * Whether `NODE_ENV` names production, however it is spelled: `Production`, ` production ` and
+ * `PRODUCTION` all count, so a typo in case or a stray space cannot switch the guard off.
+ */
+export function isProduction(): boolean {
   const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process
     ?.env
-  return env?.NODE_ENV === 'production'
+  return env?.NODE_ENV?.trim().toLowerCase() === 'production'
+}
+
+/** Shortest integration secret accepted, in characters. */
+export const MIN_SECRET_LENGTH = 16
+/** Fewest distinct characters an integration secret must contain. */
+export const MIN_SECRET_DISTINCT_CHARACTERS = 8
+const PRINTABLE_ASCII = /^[\x20-\x7e]+$/
+
+/**
+ * Why `secret` is unfit to authenticate API Gateway, or `null` when it is acceptable: it must be
+ * at least {@link MIN_SECRET_LENGTH} printable ASCII characters (what an HTTP header can carry),
+ * must not start or end with whitespace (header values are trimmed in transit, so it could never
+ * match), and must contain at least {@link MIN_SECRET_DISTINCT_CHARACTERS} distinct characters,
+ * which refuses blank, repeated and keyboard-walk values such as `aaaaaaaaaaaaaaaa`.
+ */
+export function secretWeakness(secret: string): string | null {
+  if (secret.length < MIN_SECRET_LENGTH) {
+    return `must be at least ${MIN_SECRET_LENGTH} characters (got ${secret.length})`
+  }
+  if (secret.trim().length === 0) return 'must not be blank (it is only whitespace)'
+  if (!PRINTABLE_ASCII.test(secret)) {
+    return 'must be printable ASCII: an HTTP header cannot carry control or non-ASCII characters'
+  }
+  if (secret.trim() !== secret) {
+    return 'must not start or end with whitespace: header values are trimmed in transit'
+  }
+  const distinct = new Set(secret).size
+  if (distinct < MIN_SECRET_DISTINCT_CHARACTERS) {
+    return `is too predictable: it has ${distinct} distinct characters, at least ${MIN_SECRET_DISTINCT_CHARACTERS} are required (use a random value from a secret manager)`
+  }
+  return null
 }
 
 function checkStore(store: unknown): Store {
@@ -334,17 +405,20 @@ export function normalizeOptions<TUser>(options: GatewayOptions<TUser>): Config<
       : typeof rawSecrets === 'string'
         ? [rawSecrets]
         : stringList(rawSecrets, 'integrationSecret')
-  for (const secret of secrets) {
-    if (secret.length < 16) {
-      throw new TypeError('integrationSecret: each secret must be at least 16 characters')
+  secrets.forEach((secret, index) => {
+    const problem = secretWeakness(secret)
+    if (problem !== null) {
+      const which =
+        typeof rawSecrets === 'string' ? 'integrationSecret' : `integrationSecret[${index}]`
+      throw new TypeError(`${which} ${problem}`)
     }
-  }
+  })
   if (rawSecrets !== undefined && secrets.length === 0) {
     throw new TypeError('integrationSecret must not be an empty list')
   }
   if (integration === 'http' && secrets.length === 0 && !allowMissingSecret && isProduction()) {
     throw new TypeError(
-      'integrationSecret is required in production (NODE_ENV=production); set allowMissingSecret: true to run without one',
+      'integrationSecret is required in production (NODE_ENV=production) and was undefined (is its environment variable set?); set allowMissingSecret: true to run without one',
     )
   }
 
@@ -421,6 +495,8 @@ export function normalizeOptions<TUser>(options: GatewayOptions<TUser>): Config<
         : new Set(stringList(allowedHosts, 'allowedHosts').map((h) => h.toLowerCase())),
     apiIds: apiIds === undefined ? null : new Set(stringList(apiIds, 'apiIds')),
     routeKeyHeader: headerName(options.routeKeyHeader, 'routeKeyHeader', null),
+    stageHeader: headerName(options.stageHeader, 'stageHeader', null),
+    domainNameHeader: headerName(options.domainNameHeader, 'domainNameHeader', null),
     sourceIpHeader: headerName(options.sourceIpHeader, 'sourceIpHeader', null),
     trustedProxies: nonNegativeInt(options.trustedProxies, 'trustedProxies', 0),
     maxBodyBytes: positiveInt(options.maxBodyBytes, 'maxBodyBytes', 131_072),

@@ -7,8 +7,8 @@
 
 /** A permission requirement. At least one list must be non-empty. */
 export interface Permissions {
-  readonly anyOf?: readonly string[]
-  readonly allOf?: readonly string[]
+  readonly anyOf?: readonly string[] | undefined
+  readonly allOf?: readonly string[] | undefined
 }
 
 /** Checks one permission for a subject. */

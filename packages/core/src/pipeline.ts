@@ -24,6 +24,7 @@ import { type LimitRefusal, limitStep } from './checks/rate-limits.js'
 import type { RequestState, Step } from './checks/request-state.js'
 import {
   bodySize,
+  connectionAttributes,
   connectionId,
   gatewayShape,
   integrationSecret,
@@ -85,6 +86,7 @@ export function buildPipelines<TUser>(
     connect: Object.freeze(
       present<Step<TUser>>([
         ...always,
+        connectionAttributes,
         clientAddress,
         limitStep<TUser>(
           'connect.ip',

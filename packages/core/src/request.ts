@@ -42,7 +42,10 @@ export interface GatewayRequest {
   readonly body: Uint8Array | string | null
   /** The TCP peer address the adapter saw, if any (the last proxy hop in HTTP mode). */
   readonly peer?: string
-  /** Present only for Lambda events. */
+  /**
+   * Present only for Lambda events translated by `gateway.lambda(event)`. `gateway.handle`
+   * refuses a request that carries it, so an HTTP caller cannot claim Lambda provenance.
+   */
   readonly lambda?: LambdaContext
 }
 

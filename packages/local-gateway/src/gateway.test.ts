@@ -264,6 +264,24 @@ describe('messages and $disconnect', () => {
     client.ws.close()
   })
 
+  it('never routes a message to a system route: {"action":"disconnect"} goes to default', async () => {
+    const { gateway, backend } = await setup()
+    const client = await connect(gateway.url)
+    const texts = [
+      '{"action":"disconnect"}',
+      '{"action":"Disconnect"}',
+      '{"action":"connect"}',
+      '{"action":"DEFAULT"}',
+    ]
+    for (const text of texts) await send(client, text)
+    await backend.waitFor((r) => r.body === texts[texts.length - 1])
+    const routed = backend.requests.filter((r) => r.route !== 'connect')
+    expect(routed.map((r) => r.route)).toEqual(['default', 'default', 'default', 'default'])
+    // The connection is still open: nothing was sent to `$disconnect`.
+    expect(client.ws.readyState).toBe(client.ws.OPEN)
+    client.ws.close()
+  })
+
   it('delivers a non-empty 2xx body as a two-way reply, and nothing for an empty one', async () => {
     const { gateway } = await setup((r) =>
       r.route === 'echo' ? { body: `echo:${r.body}` } : { status: 204 },

@@ -59,6 +59,9 @@ describe('normalizeOptions', () => {
     ['a timer beyond setTimeout', { maxDurationMs: 2 ** 31 }],
     ['an unsupported expression', { routeSelectionExpression: '$request.body.items[0]' }],
     ['a system route in routes', { routes: ['$default'] }],
+    ['a route named disconnect', { routes: ['disconnect'] }],
+    ['a route named Connect', { routes: ['chat', 'Connect'] }],
+    ['a route named DEFAULT', { routes: ['DEFAULT'] }],
     ['an empty route', { routes: [''] }],
   ])('throws TypeError for %s', (_name, patch) => {
     expect(() => normalizeOptions({ integration: http, ...patch } as LocalGatewayOptions)).toThrow(

@@ -5,7 +5,7 @@
  */
 import { type GatewayClock, systemClock } from './clock.js'
 import type { LambdaWebSocketHandler } from './lambda-types.js'
-import { parseRouteSelectionExpression } from './route-selection.js'
+import { isSystemRouteName, parseRouteSelectionExpression } from './route-selection.js'
 
 /** Forward every event as an HTTP POST to `baseUrl/connect|disconnect|default|<route>`. */
 export interface HttpIntegrationOptions {
@@ -69,7 +69,9 @@ export interface LocalGatewayOptions {
   /**
    * The custom route keys the API defines. Recommended: a selected value not listed goes to
    * `$default`, as on a real API. When omitted, any selected string matching
-   * `^[A-Za-z0-9_-]{1,128}$` is forwarded as its own route.
+   * `^[A-Za-z0-9_-]{1,128}$` is forwarded as its own route. `connect`, `disconnect` and `default`
+   * (any case, with or without `$`) are reserved: listing one throws, and a message selecting
+   * one goes to `$default`.
    */
   readonly routes?: readonly string[]
   /** Static secret header added to every HTTP backend call. HTTP mode only. */
@@ -159,8 +161,10 @@ function normalizeRoutes(routes: readonly string[] | undefined): ReadonlySet<str
     if (typeof route !== 'string' || route.length === 0 || route.length > 128) {
       throw new TypeError('routes must be non-empty strings of at most 128 characters')
     }
-    if (route.startsWith('$')) {
-      throw new TypeError(`routes lists custom routes only; ${route} is a system route`)
+    if (route.startsWith('$') || isSystemRouteName(route)) {
+      throw new TypeError(
+        `routes lists custom routes only; ${route} names a system route (connect, disconnect and default are reserved in any case)`,
+      )
     }
     set.add(route)
   }

@@ -2,11 +2,23 @@
  * Route selection, as API Gateway does it for WebSocket APIs: a `$request.body.<path>`
  * expression is evaluated on each text message parsed as JSON; the selected value picks a
  * custom route, and everything else (no match, non-JSON text, a non-string value, an unknown
- * route) falls back to `$default`.
+ * route, the name of a system route) falls back to `$default`.
  */
 
 /** The custom route key shape accepted when no explicit route list is configured. */
 export const AUTO_ROUTE_KEY = /^[A-Za-z0-9_-]{1,128}$/
+
+/**
+ * Names of the system routes in any case, with or without `$`. The HTTP integration posts a
+ * custom route to `baseUrl/<route>`, where `connect`, `disconnect` and `default` are the system
+ * routes' paths, so a message selecting one of them could mark its own connection disconnected.
+ */
+const SYSTEM_ROUTE_NAME = /^\$?(?:connect|disconnect|default)$/i
+
+/** Whether `key` names a system route (`connect`, `Disconnect`, `$DEFAULT`, …). */
+export function isSystemRouteName(key: string): boolean {
+  return SYSTEM_ROUTE_NAME.test(key)
+}
 
 const EXPRESSION_PREFIX = '$request.body.'
 const SEGMENT = /^[A-Za-z0-9_$-]{1,128}$/
@@ -50,7 +62,9 @@ export function createRouteSelector(
 
   return function selectRoute(text) {
     const value = evaluate(path, text)
-    return typeof value === 'string' && isRoute(value) ? value : '$default'
+    return typeof value === 'string' && isRoute(value) && !isSystemRouteName(value)
+      ? value
+      : '$default'
   }
 }
 

@@ -7,6 +7,7 @@
  * point signed requests at another host.
  */
 import type { ConnectionTarget, TransportFailure } from '../send/transport.js'
+import { isApiId, isStage } from '../validators.js'
 
 /**
  * An explicit `@connections` endpoint: one URL for every connection, or a function choosing one
@@ -15,9 +16,6 @@ import type { ConnectionTarget, TransportFailure } from '../send/transport.js'
 export type EndpointOption = string | ((target: ConnectionTarget) => string | null)
 
 const REGION = /^[a-z0-9-]{1,32}$/
-// API ids are ten lower-case alphanumerics; allow some slack in length, never a dot, slash or colon.
-const API_ID = /^[a-z0-9]{1,64}$/
-const STAGE = /^(?:\$default|[A-Za-z0-9_-]{1,128})$/
 
 /** Whether `region` is safe to put into a host name. */
 export function isRegion(region: unknown): region is string {
@@ -50,7 +48,7 @@ export function defaultEndpoint(
 ): string | TransportFailure {
   const { apiId, stage } = target
   if (apiId === null || stage === null) return failure('NO_ENDPOINT')
-  if (!API_ID.test(apiId) || !STAGE.test(stage)) return failure('INVALID_ENDPOINT')
+  if (!isApiId(apiId) || !isStage(stage)) return failure('INVALID_ENDPOINT')
   return `https://${apiId}.execute-api.${region}.amazonaws.com/${stage}`
 }
 

@@ -11,6 +11,13 @@ import type { GatewayRequest, RouteKey } from '../request.js'
 import type { ConnectionRecord, TokenRecord } from '../store.js'
 import type { ClientAddress } from './client-ip.js'
 
+/** Where a connection is reached, read on `$connect` from trusted, validated sources only. */
+export interface ConnectionAttributes {
+  readonly apiId: string | null
+  readonly stage: string | null
+  readonly domainName: string | null
+}
+
 /** Mutable state of one request as it moves through the pipeline. */
 export interface RequestState<TUser> {
   readonly config: Config<TUser>
@@ -19,6 +26,8 @@ export interface RequestState<TUser> {
   /** The gateway clock's time when the request arrived. */
   readonly now: number
   connectionId: string | null
+  /** Set on `$connect` by the `connectionAttributes` step. */
+  attributes: ConnectionAttributes | null
   address: ClientAddress | null
   /** The channel requested on `$connect`, once validated. */
   channel: string | null
@@ -49,6 +58,7 @@ export function newRequestState<TUser>(
     route: request.route,
     now,
     connectionId: null,
+    attributes: null,
     address: null,
     channel: null,
     token: null,

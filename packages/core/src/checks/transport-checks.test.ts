@@ -249,3 +249,128 @@ describe('the transport checks', () => {
     expect(store.calls).toEqual([])
   })
 })
+
+describe('connection attributes (issue 9, item 2)', () => {
+  const CLIENT_CHOSEN = {
+    'x-apigw-stage': '../internal',
+    'x-apigw-domain': '127.0.0.1:9/internal-admin',
+    'x-amzn-apigateway-api-id': API_ID,
+  }
+
+  async function connectWith(
+    overrides: Parameters<typeof setup>[0],
+    headers: Record<string, string>,
+  ) {
+    const kit = setup(overrides)
+    const connectionId = 'attrConn0000001='
+    const token = await kit.issue()
+    const response = await kit.gateway.handle(kit.http.connect({ connectionId, token, headers }))
+    return { kit, response, record: await kit.store.connections.get(connectionId) }
+  }
+
+  it('ignores client-chosen stage, domain and API id headers unless options name them', async () => {
+    const { response, record } = await connectWith({}, CLIENT_CHOSEN)
+    expect(response.status).toBe(200)
+    expect(record).toMatchObject({ apiId: null, stage: null, domainName: null })
+  })
+
+  it('stores the API id only when apiIds pins it', async () => {
+    const { record } = await connectWith({ apiIds: [API_ID] }, CLIENT_CHOSEN)
+    expect(record).toMatchObject({ apiId: API_ID, stage: null, domainName: null })
+  })
+
+  it('requires and stores named stage and domain headers when they are valid', async () => {
+    const { response, record } = await connectWith(
+      { stageHeader: 'x-apigw-stage', domainNameHeader: 'x-apigw-domain' },
+      { 'x-apigw-stage': 'prod_2', 'x-apigw-domain': 'ws.example.com:8443' },
+    )
+    expect(response.status).toBe(200)
+    expect(record).toMatchObject({ stage: 'prod_2', domainName: 'ws.example.com:8443' })
+  })
+
+  it.each<[string, Record<string, string>]>([
+    ['a missing stage header', { 'x-apigw-domain': 'ws.example.com' }],
+    ['a missing domain header', { 'x-apigw-stage': 'prod' }],
+    ['a stage with a path', { 'x-apigw-stage': '../x', 'x-apigw-domain': 'ws.example.com' }],
+    ['a stage with a dot', { 'x-apigw-stage': 'v1.2', 'x-apigw-domain': 'ws.example.com' }],
+    ['a domain with a path', { 'x-apigw-stage': 'prod', 'x-apigw-domain': '127.0.0.1:9/admin' }],
+    ['a domain with userinfo', { 'x-apigw-stage': 'prod', 'x-apigw-domain': 'a@ws.example.com' }],
+    ['a domain with a query', { 'x-apigw-stage': 'prod', 'x-apigw-domain': 'ws.example.com?x' }],
+    ['a domain with port 0', { 'x-apigw-stage': 'prod', 'x-apigw-domain': 'ws.example.com:0' }],
+    ['an empty domain', { 'x-apigw-stage': 'prod', 'x-apigw-domain': '' }],
+  ])('refuses %s when both are named (403 GATEWAY_SHAPE_INVALID)', async (_label, headers) => {
+    const { kit, response, record } = await connectWith(
+      { stageHeader: 'x-apigw-stage', domainNameHeader: 'x-apigw-domain' },
+      headers,
+    )
+    expect(response.status).toBe(403)
+    expect(rejectionCodes(kit.events)).toEqual(['GATEWAY_SHAPE_INVALID'])
+    expect(record).toBeNull()
+  })
+
+  it('takes Lambda attributes from requestContext, keeping only valid values', async () => {
+    const kit = setup({ integration: 'lambda', allowMissingOrigin: true })
+    const token = await kit.issue()
+    const event = lambdaEvents({ apiId: 'abc123', stage: 'prod' }).connect({
+      connectionId: 'lambdaAttr0001=',
+      token,
+    })
+    const response = await kit.gateway.lambda(event)
+    expect(response.statusCode).toBe(200)
+    expect(await kit.store.connections.get('lambdaAttr0001=')).toMatchObject({
+      apiId: 'abc123',
+      stage: 'prod',
+      domainName: 'abc123.execute-api.us-east-1.amazonaws.com',
+    })
+  })
+})
+
+describe('Lambda provenance (issue 9, item 9)', () => {
+  const lambdaContext = {
+    connectionId: 'spoofed00000001=',
+    routeKey: '$default',
+    eventType: 'MESSAGE',
+    apiId: API_ID,
+    stage: 'test',
+    domainName: null,
+    sourceIp: '203.0.113.10',
+    userAgent: null,
+    requestId: null,
+    disconnectStatusCode: null,
+  } as const
+
+  it('refuses a request handed to gateway.handle with a lambda field and no secret (HTTP mode)', async () => {
+    const calls: unknown[] = []
+    const kit = setup({
+      handlers: { echo: { handle: (_ctx, input) => void calls.push(input) } },
+    })
+    const { connectionId } = await kit.connect({ connectionId: 'spoofed00000001=' })
+    const unsigned = httpRequests({}).message({ connectionId, body: { action: 'echo' } })
+    const response = await kit.gateway.handle({
+      ...unsigned,
+      lambda: { ...lambdaContext, connectionId },
+    })
+    expect(response.status).toBe(403)
+    expect(rejectionCodes(kit.events)).toEqual(['SECRET_INVALID'])
+    expect(calls).toEqual([])
+  })
+
+  it('refuses it even with the right secret: only gateway.lambda may carry a Lambda context', async () => {
+    const kit = setup()
+    const { connectionId } = await kit.connect()
+    const response = await kit.gateway.handle({
+      ...kit.http.message({ connectionId, body: { action: 'echo' } }),
+      lambda: { ...lambdaContext, connectionId },
+    })
+    expect(response.status).toBe(403)
+  })
+
+  it('refuses it in Lambda mode too, where gateway.lambda is the only entry point', async () => {
+    const kit = setup({ integration: 'lambda' })
+    const response = await kit.gateway.handle({
+      ...httpRequests({}).disconnect({ connectionId: 'spoofed00000001=' }),
+      lambda: { ...lambdaContext, routeKey: '$disconnect', eventType: 'DISCONNECT' },
+    })
+    expect(response.status).toBe(403)
+  })
+})

@@ -1,6 +1,7 @@
 /**
  * Checks that apply to every route, before any state is read: body size, the integration secret,
- * the API Gateway request shape, and the connection id. None of them touches the store.
+ * the API Gateway request shape, and the connection id; and, on `$connect`, the attributes that
+ * say where the connection is reached. None of them touches the store.
  *
  * The shape check (API id, User-Agent) is a consistency check, not authentication: anyone can
  * send those headers. Authentication of API Gateway is the integration secret in HTTP mode and
@@ -9,7 +10,7 @@
 import { bodyExceeds } from '../body.js'
 import { reject } from '../rejections.js'
 import { digestsEqual, sha256 } from '../sha256.js'
-import { isConnectionId } from '../validators.js'
+import { isApiId, isConnectionId, isDomainName, isStage } from '../validators.js'
 import type { RequestState, StepResult } from './request-state.js'
 
 /** API Gateway's `User-Agent` on integration calls is this prefix followed by the API id. */
@@ -80,5 +81,48 @@ export function connectionId<TUser>(state: RequestState<TUser>): StepResult {
   const id = request.lambda ? request.lambda.connectionId : request.headers.connectionid
   if (!isConnectionId(id)) return reject('CONNECTION_ID_INVALID')
   state.connectionId = id
+  return undefined
+}
+
+/** A header named by an option: `null` when unnamed, else its valid value or `undefined`. */
+function mappedHeader(
+  headers: Readonly<Record<string, string>>,
+  name: string | null,
+  isValid: (value: unknown) => value is string,
+): string | null | undefined {
+  if (name === null) return null
+  const value = headers[name]
+  return isValid(value) ? value : undefined
+}
+
+/**
+ * `$connect`: where the connection is reached. Lambda mode takes `requestContext` (trusted),
+ * keeping only values that pass the same validators the sender applies. HTTP mode reads a stage
+ * or domain header only when an option names it (`stageHeader`, `domainNameHeader`); a named
+ * header must be present and valid, because API Gateway forwards the client's own headers on
+ * `$connect` and only the integration's mapping overwrites them. The API id is kept only when
+ * `apiIds` pins it (`gatewayShape` has then checked it); otherwise it is `null`.
+ */
+export function connectionAttributes<TUser>(state: RequestState<TUser>): StepResult {
+  const { config, request } = state
+  const lambda = request.lambda
+  if (lambda) {
+    state.attributes = {
+      apiId: isApiId(lambda.apiId) ? lambda.apiId : null,
+      stage: isStage(lambda.stage) ? lambda.stage : null,
+      domainName: isDomainName(lambda.domainName) ? lambda.domainName : null,
+    }
+    return undefined
+  }
+  const stage = mappedHeader(request.headers, config.stageHeader, isStage)
+  if (stage === undefined) return reject('GATEWAY_SHAPE_INVALID', 'stage header')
+  const domainName = mappedHeader(request.headers, config.domainNameHeader, isDomainName)
+  if (domainName === undefined) return reject('GATEWAY_SHAPE_INVALID', 'domain name header')
+  const apiId = request.headers['x-amzn-apigateway-api-id']
+  state.attributes = {
+    apiId: config.apiIds !== null && isApiId(apiId) ? apiId : null,
+    stage,
+    domainName,
+  }
   return undefined
 }

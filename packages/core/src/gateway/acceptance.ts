@@ -37,9 +37,9 @@ export function createAcceptance<TUser>(
         connectionId,
         userId: state.userId,
         channels: state.channel === null ? [] : [state.channel],
-        apiId: request.lambda?.apiId ?? request.headers['x-amzn-apigateway-api-id'] ?? null,
-        stage: request.lambda?.stage ?? request.headers['x-apigw-stage'] ?? null,
-        domainName: request.lambda?.domainName ?? request.headers['x-apigw-domain'] ?? null,
+        apiId: state.attributes?.apiId ?? null,
+        stage: state.attributes?.stage ?? null,
+        domainName: state.attributes?.domainName ?? null,
         connectedAt: state.now,
       }),
     )

@@ -541,3 +541,48 @@ describe('getConnection and verifyConnections', () => {
     await expect(send.verifyConnections({ idleMs: -1 })).rejects.toThrow(TypeError)
   })
 })
+
+describe('stored values never shape a URL', () => {
+  const tampered: [string, string, Record<string, string>][] = [
+    ['a stored `..` connection id', '..', {}],
+    ['a connection id with a slash', 'a/../b', {}],
+    ['a stage with a path', 'ok1', { stage: '../internal-admin' }],
+    ['an API id with a host', 'ok2', { apiId: 'evil.example.com/' }],
+    ['a domain name with a path', 'ok3', { domainName: '127.0.0.1:9/internal-admin' }],
+    ['a domain name with userinfo', 'ok4', { domainName: 'user@ws.example.com' }],
+  ]
+
+  it.each(tampered)(
+    '%s is refused as TARGET_INVALID without a transport call',
+    async (_l, id, fields) => {
+      const { store, transport, send, ofType } = setup()
+      store.seed([id], { apiId: 'abc123', stage: 'prod', ...fields })
+      for (const report of [
+        await send.toConnection(id, { hi: 1 }),
+        await send.broadcast({ hi: 1 }),
+        await send.disconnect(id),
+      ]) {
+        expect(report.failed).toEqual([
+          { connectionId: id, code: 'TARGET_INVALID', retryable: false },
+        ])
+      }
+      expect(await send.getConnection(id)).toMatchObject({ ok: false, code: 'TARGET_INVALID' })
+      expect(transport.calls).toEqual([])
+      expect(ofType('send.completed')[0]?.failures).toEqual({ TARGET_INVALID: 1 })
+      // The record is left alone: refusing to call is not evidence that the socket is gone.
+      expect((await store.connections.get(id))?.disconnectedAt).toBeNull()
+    },
+  )
+
+  it('still delivers to the valid recipients of the same fan-out', async () => {
+    const { store, transport, send } = setup()
+    store.seed(['good'], { apiId: 'abc123', stage: 'prod', domainName: 'ws.example.com:443' })
+    store.seed(['..'], { apiId: 'abc123', stage: 'prod' })
+    const report = await send.broadcast('x')
+    expect(report.delivered).toBe(1)
+    expect(report.failed).toEqual([
+      { connectionId: '..', code: 'TARGET_INVALID', retryable: false },
+    ])
+    expect(transport.calls.map((c) => c.connectionId)).toEqual(['good'])
+  })
+})

@@ -8,6 +8,7 @@
 import type { Clock } from '../clock.js'
 import type { EventListener, GatewayEvent } from '../events.js'
 import type { ConnectionRecord, ConnectionStore, Page, Store } from '../store.js'
+import { isApiId, isConnectionId, isDomainName, isStage } from '../validators.js'
 import { fanOut } from './fan-out.js'
 import { encodePayload, type SendData } from './payload.js'
 import { ReportBuilder, type SendReport } from './report.js'
@@ -87,6 +88,10 @@ export interface VerifyOptions extends SendOptions {
  * programmer and infrastructure errors: `PayloadTooLargeError` or `TypeError` for the payload
  * (before any recipient is listed or any request made), `TypeError` for invalid options, and the
  * store's own error if the store fails (after the requests already in flight have settled).
+ *
+ * Stored values never shape a URL unchecked: a record whose connection id, API id, stage or
+ * domain name fails the validators `$connect` applies is a `TARGET_INVALID` failure (not
+ * retryable) and the transport is not called for it.
  *
  * A connection API Gateway reports gone is marked disconnected through the store's idempotent
  * `disconnect`, so a concurrent `$disconnect` and any number of concurrent sends agree on one
@@ -176,11 +181,19 @@ export function createSender(options: SenderOptions): Sender {
     }
   }
 
+  /**
+   * Calls the transport for a stored record. A record whose connection id, API id, stage or
+   * domain name fails the validators `$connect` applies is refused (`TARGET_INVALID`) without a
+   * call: stored data must never shape a URL (a stored `..` would otherwise be posted to).
+   */
   async function call<R extends TransportResult | ConnectionInfo | TransportFailure>(
-    invoke: () => Promise<R>,
+    record: ConnectionRecord,
+    invoke: (target: ConnectionTarget) => Promise<R>,
   ): Promise<R | TransportFailure> {
+    const target = targetOf(record)
+    if (target === null) return INVALID_TARGET
     try {
-      return await invoke()
+      return await invoke(target)
     } catch (error) {
       // The SPI says transports resolve failures; one that throws is treated as a retryable
       // failure of this recipient so the rest of the fan-out is unaffected.
@@ -274,14 +287,14 @@ export function createSender(options: SenderOptions): Sender {
 
   function postTo(bytes: Uint8Array, signal: AbortSignal | undefined) {
     return async (report: ReportBuilder, record: ConnectionRecord): Promise<void> => {
-      const result = await call(() => transport.post(targetOf(record), bytes, signal))
+      const result = await call(record, (target) => transport.post(target, bytes, signal))
       await settle(report, record.connectionId, result)
     }
   }
 
   function deleteOne(signal: AbortSignal | undefined) {
     return async (report: ReportBuilder, record: ConnectionRecord): Promise<void> => {
-      const result = await call(() => transport.delete(targetOf(record), signal))
+      const result = await call(record, (target) => transport.delete(target, signal))
       if ((await settle(report, record.connectionId, result)) !== 'ok') return
       try {
         if (await connectionStore.disconnect(record.connectionId, clock.now())) {
@@ -352,7 +365,7 @@ export function createSender(options: SenderOptions): Sender {
       const record = await connectionStore.get(connectionId)
       if (record === null)
         return { ok: false, code: 'NOT_CONNECTED', gone: false, retryable: false }
-      const result = await call(() => transport.get(targetOf(record), opts?.signal))
+      const result = await call(record, (target) => transport.get(target, opts?.signal))
       if (!result.ok && result.gone) await markGone(connectionId)
       return result
     },
@@ -369,20 +382,30 @@ export function createSender(options: SenderOptions): Sender {
       const idle = (r: ConnectionRecord) => r.lastSeenAt < threshold
       const signal = opts.signal
       return many('verify', opts, lister({ all: true }, idle), async (report, record) => {
-        const result = await call(() => transport.get(targetOf(record), signal))
+        const result = await call(record, (target) => transport.get(target, signal))
         await settle(report, record.connectionId, result)
       })
     },
   } satisfies Sender)
 }
 
-function targetOf(record: ConnectionRecord): ConnectionTarget {
-  return {
-    connectionId: record.connectionId,
-    apiId: record.apiId,
-    stage: record.stage,
-    domainName: record.domainName,
-  }
+/** What a transport call for a record whose stored values fail validation resolves. */
+const INVALID_TARGET: TransportFailure = Object.freeze({
+  ok: false,
+  code: 'TARGET_INVALID',
+  gone: false,
+  retryable: false,
+})
+
+/** The transport target of a stored record, or `null` when any stored value is invalid. */
+function targetOf(record: ConnectionRecord): ConnectionTarget | null {
+  const { connectionId, apiId, stage, domainName } = record
+  const valid =
+    isConnectionId(connectionId) &&
+    (apiId === null || isApiId(apiId)) &&
+    (stage === null || isStage(stage)) &&
+    (domainName === null || isDomainName(domainName))
+  return valid ? { connectionId, apiId, stage, domainName } : null
 }
 
 interface NormalizedOptions {

@@ -14,7 +14,7 @@ await migrate(db, { tablePrefix: 'apigw_' })
 
 export const gateway = createGateway({
   store: kyselyStore({ db, tablePrefix: 'apigw_' }),
-  integrationSecret: process.env.APIGW_SECRET ?? 'dev-only-secret-change-me',
+  integrationSecret: process.env.APIGW_SECRET,
   allowedOrigins: ['https://app.example.com'],
 })
 

@@ -18,7 +18,7 @@ await migrate(db)
 
 export const gateway = createGateway({
   store: kyselyStore({ db }),
-  integrationSecret: process.env.APIGW_SECRET ?? 'dev-only-secret-change-me',
+  integrationSecret: process.env.APIGW_SECRET,
   allowedOrigins: ['https://app.example.com'],
 })
 
