@@ -5,34 +5,30 @@
  * sign in, land in the lobby, chat, and each must see the other's message; then one of them
  * replays their last (already used) token and forges an Origin, and the security log panel must
  * show both refusals. A screenshot of each page is saved under `test-artifacts/` at the
- * repository root. Without Chromium the test is skipped with a printed reason.
+ * repository root. Without Chromium the test is skipped with a printed reason, or fails when
+ * `APIGW_WS_REQUIRE_SERVICES=1` (CI).
  */
 import { existsSync, mkdirSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { type Browser, chromium, type Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { CHROMIUM_PATH, skipWithout } from '../../../test/services.js'
 import { type RunningChat, startChat } from '../src/start-chat.js'
 
-const CHROMIUM = '/usr/bin/chromium'
 const ARTIFACTS = fileURLToPath(new URL('../../../test-artifacts/', import.meta.url))
 /** Playwright's own waits (selectors, navigation): generous for a loaded 2-core machine. */
 const PAGE_WAIT_MS = 20_000
 
-const hasChromium = existsSync(CHROMIUM)
-if (!hasChromium) {
-  console.warn(
-    `[example-chat] skipping the browser test: ${CHROMIUM} is missing (Debian: apt-get install chromium; .ci/run installs it)`,
-  )
-}
+const noChromium = skipWithout('chromium', '[example-chat] the browser test')
 
-describe.skipIf(!hasChromium)('the chat demo in Chromium', () => {
+describe.skipIf(noChromium)('the chat demo in Chromium', () => {
   let chat: RunningChat
   let browser: Browser
 
   beforeAll(async () => {
     chat = await startChat({ port: 0, gatewayPort: 0, databaseFile: ':memory:' })
     browser = await chromium.launch({
-      executablePath: CHROMIUM,
+      executablePath: CHROMIUM_PATH,
       args: [
         '--headless',
         '--no-sandbox',

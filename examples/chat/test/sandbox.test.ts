@@ -8,15 +8,20 @@
  * upgrade; a non-2xx status fails the handshake with that status), and serves `@connections` on
  * its internal services port (`ARC_INTERNAL_PORT`) under `/_arc/ws/@connections/<id>`. Every
  * invocation is a fresh `node` child process whose environment is built from scratch (PATH,
- * dummy AWS credentials, `ARC_SANDBOX` with the ports, and the `env` option), so the handlers get
- * `NODE_OPTIONS=--conditions=@apigw-ws/source --import <tsx>` through `env` to load the workspace's
- * TypeScript sources, and share state through an SQLite file this test migrates. The Arc
- * project (`app.arc` with `@ws`, one `index.mjs` per route re-exporting `support/sandbox-lambda.ts`)
- * is generated in a temporary directory. Sandbox listens on 127.0.0.1 only (`host`), takes its
- * credentials from the dummy ones set in the environment, and is started with `runtimeCheck:
- * false` so it does not shell out to check runtime versions.
+ * dummy AWS credentials, `ARC_SANDBOX` with the ports, and the `env` option). So that each
+ * invocation loads JavaScript rather than transpiling TypeScript, the test bundles
+ * `support/sandbox-lambda.ts` (with the workspace sources it imports) once with esbuild; the
+ * handlers share state through an SQLite file this test migrates. The Arc project (`app.arc` with
+ * `@ws`, one `index.mjs` per route re-exporting the bundle) is generated in a temporary directory.
+ * Sandbox listens on 127.0.0.1 only (`host`), takes its credentials from the dummy ones set in the
+ * environment, and is started with `runtimeCheck: false` so it does not shell out to check
+ * runtime versions.
+ *
+ * Teardown is part of the test: every `$disconnect` Lambda must finish within the wait (else the
+ * file fails), and no Lambda process may outlive sandbox (each registers its pid in a directory;
+ * a live one after teardown is killed and fails the file).
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
@@ -25,10 +30,11 @@ import { fileURLToPath, pathToFileURL } from 'node:url'
 import type { Gateway, Store } from '@apigw-ws/core'
 import { kyselyStore, migrate } from '@apigw-ws/store-kysely'
 import SQLite from 'better-sqlite3'
+import { build } from 'esbuild'
 import { Kysely, SqliteDialect } from 'kysely'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { APP_ORIGIN, createE2eGateway } from './support/e2e-app.js'
-import { DATABASE_ENV, sandboxManagementEndpoint } from './support/sandbox-lambda.js'
+import { DATABASE_ENV, PIDS_ENV, sandboxManagementEndpoint } from './support/sandbox-lambda.js'
 import { eventually, handshakeStatus, openSocket, type TestSocket } from './support/ws-client.js'
 
 /** The part of sandbox's module API this test uses (the package ships no types). */
@@ -44,20 +50,58 @@ interface ArcSandbox {
   end(): Promise<string>
 }
 
-/** Each invocation starts a Node process and loads TypeScript: allow for a loaded machine. */
+/** Each invocation starts a Node process: allow for a loaded machine. */
 const SANDBOX_WAIT_MS = 30_000
+/** How long a Lambda process may take to exit once sandbox has ended (it exits itself after 5 s). */
+const LAMBDA_EXIT_WAIT_MS = 10_000
 const require = createRequire(import.meta.url)
-const repoRoot = fileURLToPath(new URL('../../../', import.meta.url))
-const handlerModule = pathToFileURL(
-  fileURLToPath(new URL('./support/sandbox-lambda.ts', import.meta.url)),
-)
+const handlerSource = fileURLToPath(new URL('./support/sandbox-lambda.ts', import.meta.url))
 
-function tsxLoader(): string | null {
-  try {
-    return createRequire(join(repoRoot, 'package.json')).resolve('tsx')
-  } catch {
-    return null
-  }
+/**
+ * Bundles the Lambda module into `outfile`: workspace packages resolve to their TypeScript
+ * sources (the `@apigw-ws/source` condition); better-sqlite3, a native addon, stays an import of
+ * its installed absolute path; `require` is provided for the CommonJS dependencies.
+ */
+async function bundleLambda(outfile: string): Promise<void> {
+  const nativeSqlite = require.resolve('better-sqlite3')
+  await build({
+    entryPoints: [handlerSource],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    conditions: ['@apigw-ws/source'],
+    banner: {
+      js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
+    },
+    plugins: [
+      {
+        name: 'native-sqlite',
+        setup(esbuild) {
+          esbuild.onResolve({ filter: /^better-sqlite3$/ }, () => ({
+            path: nativeSqlite,
+            external: true,
+          }))
+        },
+      },
+    ],
+    logLevel: 'warning',
+  })
+}
+
+/** Pids registered in `dir` whose process is still alive. */
+function liveLambdas(dir: string): number[] {
+  return readdirSync(dir)
+    .map(Number)
+    .filter((pid) => {
+      try {
+        process.kill(pid, 0)
+        return true
+      } catch {
+        return false
+      }
+    })
 }
 
 async function freePort(): Promise<number> {
@@ -69,8 +113,8 @@ async function freePort(): Promise<number> {
   return address.port
 }
 
-/** Writes the Arc project: `@ws` with the three default routes, all served by one module. */
-function writeArcProject(dir: string): void {
+/** Writes the Arc project: `@ws` with the three default routes, all served by `handler`. */
+function writeArcProject(dir: string, handler: string): void {
   writeFileSync(
     join(dir, 'app.arc'),
     ['@app', 'apigwws-e2e', '', '@aws', 'runtime nodejs20.x', 'timeout 60', '', '@ws', ''].join(
@@ -81,22 +125,16 @@ function writeArcProject(dir: string): void {
     mkdirSync(join(dir, 'src', 'ws', route), { recursive: true })
     writeFileSync(
       join(dir, 'src', 'ws', route, 'index.mjs'),
-      `export { handler } from ${JSON.stringify(handlerModule.href)}\n`,
+      `export { handler } from ${JSON.stringify(pathToFileURL(handler).href)}\n`,
     )
   }
 }
 
-const loader = tsxLoader()
-if (loader === null) {
-  console.warn(
-    '[example-chat] skipping the @architect/sandbox test: tsx cannot be resolved from the repository root',
-  )
-}
-
-describe.skipIf(loader === null)('the Lambda adapter under @architect/sandbox 8.0.0', () => {
+describe('the Lambda adapter under @architect/sandbox 8.0.0', () => {
   const sandbox = require('@architect/sandbox') as ArcSandbox
   const savedEnv = { ...process.env }
   let dir = ''
+  let pids = ''
   let db: Kysely<unknown>
   let store: Store
   let gateway: Gateway
@@ -106,7 +144,11 @@ describe.skipIf(loader === null)('the Lambda adapter under @architect/sandbox 8.
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'apigw-ws-sandbox-'))
-    writeArcProject(dir)
+    pids = join(dir, 'pids')
+    mkdirSync(pids)
+    const handler = join(dir, 'lambda', 'handler.mjs')
+    await bundleLambda(handler)
+    writeArcProject(dir, handler)
     const file = join(dir, 'state.sqlite')
     const database = new SQLite(file)
     database.pragma('journal_mode = WAL')
@@ -130,10 +172,7 @@ describe.skipIf(loader === null)('the Lambda adapter under @architect/sandbox 8.
       host: '127.0.0.1',
       quiet: true,
       runtimeCheck: false,
-      env: {
-        NODE_OPTIONS: `--conditions=@apigw-ws/source --import=${pathToFileURL(loader as string).href}`,
-        [DATABASE_ENV]: file,
-      },
+      env: { [DATABASE_ENV]: file, [PIDS_ENV]: pids },
     })
     started = true
     wsUrl = `ws://127.0.0.1:${httpPort}`
@@ -147,24 +186,38 @@ describe.skipIf(loader === null)('the Lambda adapter under @architect/sandbox 8.
   }, 120_000)
 
   afterAll(async () => {
-    await Promise.all(sockets.map((socket) => socket.close()))
-    if (started) {
-      // Let the $disconnect Lambdas of those closes finish before sandbox goes away.
-      await eventually(
-        async () => {
-          const open = await store.connections.list({ all: true }, { cursor: null, limit: 1 })
-          return open.items.length === 0 ? true : undefined
-        },
-        'every $disconnect Lambda to finish',
-        SANDBOX_WAIT_MS,
-      ).catch((error: unknown) => console.warn(`[example-chat] sandbox teardown: ${String(error)}`))
-      await sandbox.end()
+    const failures: string[] = []
+    try {
+      await Promise.all(sockets.map((socket) => socket.close()))
+      if (started) {
+        // The $disconnect Lambdas of those closes must finish before sandbox goes away.
+        await eventually(
+          async () => {
+            const open = await store.connections.list({ all: true }, { cursor: null, limit: 1 })
+            return open.items.length === 0 ? true : undefined
+          },
+          'every $disconnect Lambda to finish',
+          SANDBOX_WAIT_MS,
+        ).catch((error: unknown) => failures.push(String(error)))
+        await sandbox.end()
+        const outlived = await eventually(
+          async () => (liveLambdas(pids).length === 0 ? [] : undefined),
+          'every Lambda process to exit',
+          LAMBDA_EXIT_WAIT_MS,
+        ).catch(() => liveLambdas(pids))
+        for (const pid of outlived) process.kill(pid, 'SIGKILL')
+        if (outlived.length > 0) {
+          failures.push(`${outlived.length} Lambda process(es) outlived sandbox: ${outlived}`)
+        }
+      }
+    } finally {
+      await db?.destroy()
+      for (const key of Object.keys(process.env)) if (!(key in savedEnv)) delete process.env[key]
+      Object.assign(process.env, savedEnv)
+      if (dir) rmSync(dir, { recursive: true, force: true })
     }
-    await db?.destroy()
-    for (const key of Object.keys(process.env)) if (!(key in savedEnv)) delete process.env[key]
-    Object.assign(process.env, savedEnv)
-    if (dir) rmSync(dir, { recursive: true, force: true })
-  }, 60_000)
+    expect(failures).toEqual([])
+  }, 90_000)
 
   async function token(userId: string): Promise<string> {
     const issued = await gateway.issueToken({
@@ -196,8 +249,8 @@ describe.skipIf(loader === null)('the Lambda adapter under @architect/sandbox 8.
     return { socket, connectionId: (open[0] as { connectionId: string }).connectionId }
   }
 
-  // Every invocation is a Node process loading TypeScript (about 2 s on a busy 2-core machine),
-  // so each test below makes as few of them as its claim needs.
+  // Every invocation is a Node process of its own, so each test below makes as few of them as its
+  // claim needs.
 
   it('connects with a token, refuses its reuse (401) and a wrong Origin (403)', async () => {
     const used = await token('ann')

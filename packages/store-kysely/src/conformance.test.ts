@@ -2,18 +2,17 @@ import type { Store } from '@apigw-ws/core'
 import { testStore } from '@apigw-ws/core/testing'
 import { afterAll, beforeAll, describe } from 'vitest'
 import {
-  DATABASE_URL,
   dumpTables,
   postgresSchema,
+  skipWithoutPostgres,
   sqliteFile,
   sqliteMemory,
   type TestDatabase,
   uniquePrefix,
-  warnIfNoPostgres,
 } from '../test/databases.js'
 import { kyselyStore, migrate } from './index.js'
 
-warnIfNoPostgres('conformance suite (testStore)')
+const noPostgres = skipWithoutPostgres('the conformance suite (testStore) on PostgreSQL')
 
 /** Where each store under test lives, so `destroy` and `inspect` can reach its tables. */
 const homes = new WeakMap<Store, { readonly database: TestDatabase; readonly prefix: string }>()
@@ -51,7 +50,7 @@ testStore({
 
 // PostgreSQL: one schema for the file (dropped at the end), fresh tables for every test under a
 // table prefix of their own, pool of 10 connections so concurrent checks really interleave.
-describe.skipIf(DATABASE_URL === undefined)('postgres', () => {
+describe.skipIf(noPostgres)('postgres', () => {
   let database: TestDatabase | null = null
   beforeAll(async () => {
     database = await postgresSchema(10)

@@ -8,11 +8,8 @@ import {
   sqliteMemory,
   type TestDatabase,
   uniquePrefix,
-  warnIfNoPostgres,
 } from '../test/databases.js'
 import { kyselyStore, migrate } from './index.js'
-
-warnIfNoPostgres('cases of kysely-store.test.ts')
 
 const HOUR = 3_600_000
 const T0 = 1_700_000_000_000

@@ -12,11 +12,8 @@ import {
   postgresSchema,
   type TestDatabase,
   uniquePrefix,
-  warnIfNoPostgres,
 } from '../test/databases.js'
 import { kyselyStore, migrate, migrations, migrationTableNames } from './index.js'
-
-warnIfNoPostgres('cases of migrations.test.ts')
 
 describeEachDatabase('migrations', ({ open }) => {
   let database: TestDatabase

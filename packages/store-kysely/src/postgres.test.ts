@@ -10,22 +10,23 @@ import { type FakeClock, fakeClock, httpRequests } from '@apigw-ws/core/testing'
 import type { Kysely } from 'kysely'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import {
-  DATABASE_URL,
   dumpTables,
   type PostgresTestDatabase,
   postgresSchema,
+  skipWithoutPostgres,
   uniquePrefix,
-  warnIfNoPostgres,
 } from '../test/databases.js'
 import { kyselyStore, migrate } from './index.js'
 
-warnIfNoPostgres('concurrency and multi-instance tests (postgres.test.ts)')
+const noPostgres = skipWithoutPostgres(
+  'the concurrency and multi-instance tests (postgres.test.ts)',
+)
 
 const SECRET = 'store-kysely-test-secret'
 const ORIGIN = 'https://app.example.com'
 const MINUTE = 60_000
 
-describe.skipIf(DATABASE_URL === undefined)('PostgreSQL with real interleaving', () => {
+describe.skipIf(noPostgres)('PostgreSQL with real interleaving', () => {
   let database: PostgresTestDatabase
   let prefix: string
 
@@ -121,141 +122,136 @@ describe.skipIf(DATABASE_URL === undefined)('PostgreSQL with real interleaving',
   })
 })
 
-describe.skipIf(DATABASE_URL === undefined)(
-  'two gateway instances, one PostgreSQL database',
-  () => {
-    let database: PostgresTestDatabase
-    let prefix: string
-    let clock: FakeClock
-    let events: GatewayEvent[]
-    let gateways: [Gateway, Gateway]
+describe.skipIf(noPostgres)('two gateway instances, one PostgreSQL database', () => {
+  let database: PostgresTestDatabase
+  let prefix: string
+  let clock: FakeClock
+  let events: GatewayEvent[]
+  let gateways: [Gateway, Gateway]
 
-    beforeAll(async () => {
-      database = await postgresSchema(10)
+  beforeAll(async () => {
+    database = await postgresSchema(10)
+  })
+  afterAll(async () => {
+    await database?.close()
+  })
+
+  function gatewayOver(db: Kysely<unknown>): Gateway {
+    return createGateway({
+      store: kyselyStore({ db, tablePrefix: prefix }),
+      clock,
+      integrationSecret: SECRET,
+      allowedOrigins: [ORIGIN],
+      rateLimits: {
+        connectPerIp: { limit: 20, windowMs: MINUTE },
+        connectPerUser: false,
+        tokenPerUser: false,
+      },
+      onEvent: (event) => events.push(event),
     })
-    afterAll(async () => {
-      await database?.close()
+  }
+
+  beforeEach(async () => {
+    prefix = uniquePrefix('gw')
+    await migrate(database.db, { tablePrefix: prefix })
+    clock = fakeClock()
+    events = []
+    gateways = [gatewayOver(database.db), gatewayOver(database.openPool(10).db)]
+  })
+  afterEach(() => {
+    events = []
+  })
+
+  async function issue(count: number): Promise<string[]> {
+    const responses = await Promise.all(
+      Array.from({ length: count }, (_, i) =>
+        (gateways[i % 2] as Gateway).issueToken({
+          method: 'POST',
+          headers: { origin: ORIGIN },
+          userId: `user-${i}`,
+        }),
+      ),
+    )
+    return responses.map((response) => {
+      expect(response.status).toBe(200)
+      return (JSON.parse(response.body ?? '') as { token: string }).token
     })
+  }
 
-    function gatewayOver(db: Kysely<unknown>): Gateway {
-      return createGateway({
-        store: kyselyStore({ db, tablePrefix: prefix }),
-        clock,
-        integrationSecret: SECRET,
-        allowedOrigins: [ORIGIN],
-        rateLimits: {
-          connectPerIp: { limit: 20, windowMs: MINUTE },
-          connectPerUser: false,
-          tokenPerUser: false,
-        },
-        onEvent: (event) => events.push(event),
-      })
-    }
+  const statuses = (responses: readonly GatewayResponse[]) =>
+    responses.reduce<Record<number, number>>((acc, r) => {
+      acc[r.status] = (acc[r.status] ?? 0) + 1
+      return acc
+    }, {})
 
-    beforeEach(async () => {
-      prefix = uniquePrefix('gw')
-      await migrate(database.db, { tablePrefix: prefix })
-      clock = fakeClock()
-      events = []
-      gateways = [gatewayOver(database.db), gatewayOver(database.openPool(10).db)]
-    })
-    afterEach(() => {
-      events = []
-    })
+  const rejected = (code: string) =>
+    events.filter((e) => e.type === 'request.rejected' && e.code === code).length
 
-    async function issue(count: number): Promise<string[]> {
-      const responses = await Promise.all(
-        Array.from({ length: count }, (_, i) =>
-          (gateways[i % 2] as Gateway).issueToken({
-            method: 'POST',
-            headers: { origin: ORIGIN },
-            userId: `user-${i}`,
-          }),
-        ),
-      )
-      return responses.map((response) => {
-        expect(response.status).toBe(200)
-        return (JSON.parse(response.body ?? '') as { token: string }).token
-      })
-    }
-
-    const statuses = (responses: readonly GatewayResponse[]) =>
-      responses.reduce<Record<number, number>>((acc, r) => {
-        acc[r.status] = (acc[r.status] ?? 0) + 1
-        return acc
-      }, {})
-
-    const rejected = (code: string) =>
-      events.filter((e) => e.type === 'request.rejected' && e.code === code).length
-
-    it('single use holds across instances: each token connects exactly once', async () => {
-      const tokens = await issue(20)
-      const responses = await Promise.all(
-        tokens.flatMap((token, i) =>
-          // Every token is presented to both instances at once, from different addresses so the
-          // per-IP limit stays out of the way.
-          [0, 1].map((g) =>
-            (gateways[g] as Gateway).handle(
-              httpRequests({ secret: SECRET, clientIp: `198.51.100.${i * 2 + g + 1}` }).connect({
-                token,
-              }),
-            ),
-          ),
-        ),
-      )
-      expect(statuses(responses)).toEqual({ 200: 20, 401: 20 })
-      expect(rejected('TOKEN_INVALID')).toBe(20)
-      const store = kyselyStore({ db: database.db, tablePrefix: prefix })
-      const page = await store.connections.list({ all: true }, { limit: 100 })
-      expect(page.items).toHaveLength(20)
-      expect(new Set(page.items.map((c) => c.userId)).size).toBe(20)
-    })
-
-    it('shares the per-IP connect limit: 50 attempts from one address, 20 accepted', async () => {
-      const tokens = await issue(50)
-      const requests = httpRequests({ secret: SECRET, clientIp: '203.0.113.77' })
-      const responses = await Promise.all(
-        tokens.map((token, i) => (gateways[i % 2] as Gateway).handle(requests.connect({ token }))),
-      )
-      expect(statuses(responses)).toEqual({ 200: 20, 429: 30 })
-      expect(rejected('RATE_LIMITED')).toBe(30)
-      // Both instances served part of the accepted burst.
-      const accepted = events.filter((e) => e.type === 'connect.accepted')
-      expect(accepted).toHaveLength(20)
-    })
-
-    it('a connection id is created once even when both instances receive it', async () => {
-      const tokens = await issue(10)
-      const requests = httpRequests({ secret: SECRET })
-      const responses = await Promise.all(
-        tokens.map((token, i) =>
-          (gateways[i % 2] as Gateway).handle(
-            requests.connect({
+  it('single use holds across instances: each token connects exactly once', async () => {
+    const tokens = await issue(20)
+    const responses = await Promise.all(
+      tokens.flatMap((token, i) =>
+        // Every token is presented to both instances at once, from different addresses so the
+        // per-IP limit stays out of the way.
+        [0, 1].map((g) =>
+          (gateways[g] as Gateway).handle(
+            httpRequests({ secret: SECRET, clientIp: `198.51.100.${i * 2 + g + 1}` }).connect({
               token,
-              connectionId: 'SameConnection=',
-              clientIp: `192.0.2.${i + 1}`,
             }),
           ),
         ),
-      )
-      expect(statuses(responses)).toEqual({ 200: 1, 400: 9 })
-      expect(rejected('CONNECTION_DUPLICATE')).toBe(9)
-    })
+      ),
+    )
+    expect(statuses(responses)).toEqual({ 200: 20, 401: 20 })
+    expect(rejected('TOKEN_INVALID')).toBe(20)
+    const store = kyselyStore({ db: database.db, tablePrefix: prefix })
+    const page = await store.connections.list({ all: true }, { limit: 100 })
+    expect(page.items).toHaveLength(20)
+    expect(new Set(page.items.map((c) => c.userId)).size).toBe(20)
+  })
 
-    it('keeps only token hashes at rest: no table holds an issued token', async () => {
-      const tokens = await issue(6)
-      // Half are consumed, half stay unused: both states must be hash-only.
-      const requests = httpRequests({ secret: SECRET })
-      for (const token of tokens.slice(0, 3)) {
-        expect((await (gateways[0] as Gateway).handle(requests.connect({ token }))).status).toBe(
-          200,
-        )
-      }
-      const dump = await dumpTables(database.db, prefix)
-      for (const token of tokens) {
-        expect(dump).not.toContain(token)
-        expect(dump).toContain(createHash('sha256').update(token).digest('hex'))
-      }
-    })
-  },
-)
+  it('shares the per-IP connect limit: 50 attempts from one address, 20 accepted', async () => {
+    const tokens = await issue(50)
+    const requests = httpRequests({ secret: SECRET, clientIp: '203.0.113.77' })
+    const responses = await Promise.all(
+      tokens.map((token, i) => (gateways[i % 2] as Gateway).handle(requests.connect({ token }))),
+    )
+    expect(statuses(responses)).toEqual({ 200: 20, 429: 30 })
+    expect(rejected('RATE_LIMITED')).toBe(30)
+    // Both instances served part of the accepted burst.
+    const accepted = events.filter((e) => e.type === 'connect.accepted')
+    expect(accepted).toHaveLength(20)
+  })
+
+  it('a connection id is created once even when both instances receive it', async () => {
+    const tokens = await issue(10)
+    const requests = httpRequests({ secret: SECRET })
+    const responses = await Promise.all(
+      tokens.map((token, i) =>
+        (gateways[i % 2] as Gateway).handle(
+          requests.connect({
+            token,
+            connectionId: 'SameConnection=',
+            clientIp: `192.0.2.${i + 1}`,
+          }),
+        ),
+      ),
+    )
+    expect(statuses(responses)).toEqual({ 200: 1, 400: 9 })
+    expect(rejected('CONNECTION_DUPLICATE')).toBe(9)
+  })
+
+  it('keeps only token hashes at rest: no table holds an issued token', async () => {
+    const tokens = await issue(6)
+    // Half are consumed, half stay unused: both states must be hash-only.
+    const requests = httpRequests({ secret: SECRET })
+    for (const token of tokens.slice(0, 3)) {
+      expect((await (gateways[0] as Gateway).handle(requests.connect({ token }))).status).toBe(200)
+    }
+    const dump = await dumpTables(database.db, prefix)
+    for (const token of tokens) {
+      expect(dump).not.toContain(token)
+      expect(dump).toContain(createHash('sha256').update(token).digest('hex'))
+    }
+  })
+})

@@ -3,7 +3,8 @@
  * PostgreSQL from `DATABASE_URL`. Every PostgreSQL test file works in a schema of its own
  * (dropped at the end) and every store in a table prefix of its own, so concurrent test runs and
  * test files never see each other's rows. Without `DATABASE_URL` the PostgreSQL cases are skipped
- * with a printed reason.
+ * with a printed reason on a developer's machine, and fail with `APIGW_WS_REQUIRE_SERVICES=1`
+ * (see `test/services.ts` at the repository root).
  */
 import { randomBytes } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'
@@ -13,21 +14,17 @@ import Database from 'better-sqlite3'
 import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely'
 import pg from 'pg'
 import { describe } from 'vitest'
+import { DATABASE_URL, skipWithout } from '../../../test/services.js'
 import type { KyselyStoreDialect } from '../src/index.js'
 import { migrationTableNames } from '../src/migrations.js'
 import { tableNames } from '../src/schema.js'
 
-/** The PostgreSQL server for tests, or `undefined` when none is configured. */
-export const DATABASE_URL: string | undefined = process.env.DATABASE_URL || undefined
-
-/** Why PostgreSQL tests are skipped, printed once per test file that skips them. */
-export function warnIfNoPostgres(what: string): boolean {
-  if (DATABASE_URL !== undefined) return false
-  console.warn(
-    `[store-kysely] skipping PostgreSQL ${what}: DATABASE_URL is not set ` +
-      '(e.g. DATABASE_URL=postgres://postgres@127.0.0.1:5432/test)',
-  )
-  return true
+/**
+ * `true` when the PostgreSQL tests named by `what` must be skipped (no `DATABASE_URL`, printed);
+ * throws instead when `APIGW_WS_REQUIRE_SERVICES=1`, so CI cannot pass by skipping them.
+ */
+export function skipWithoutPostgres(what: string): boolean {
+  return skipWithout('postgres', `[store-kysely] ${what}`)
 }
 
 /** A unique, valid table prefix (≤ 31 characters). */
@@ -136,25 +133,27 @@ export async function postgresSchema(max = 10): Promise<PostgresTestDatabase> {
 /** A database the store is tested on. */
 export interface DatabaseTarget {
   readonly name: string
-  /** `false` for PostgreSQL without `DATABASE_URL`: its tests are reported as skipped. */
-  readonly available: boolean
+  /** Whether the database is a service that may be missing (PostgreSQL) rather than a file. */
+  readonly isService: boolean
   readonly open: () => Promise<TestDatabase>
 }
 
-/** Every database: SQLite always, PostgreSQL when `DATABASE_URL` is set (skipped otherwise). */
+/** Every database: SQLite always, PostgreSQL from `DATABASE_URL`. */
 export const DATABASES: readonly DatabaseTarget[] = [
-  { name: 'sqlite (memory)', available: true, open: async () => sqliteMemory() },
-  { name: 'sqlite (file)', available: true, open: async () => sqliteFile() },
-  { name: 'postgres', available: DATABASE_URL !== undefined, open: () => postgresSchema() },
+  { name: 'sqlite (memory)', isService: false, open: async () => sqliteMemory() },
+  { name: 'sqlite (file)', isService: false, open: async () => sqliteFile() },
+  { name: 'postgres', isService: true, open: () => postgresSchema() },
 ]
 
 /**
- * Registers `body` once per database in a `describe` titled `<title> on <database>`; the
- * PostgreSQL block is registered as skipped (so it shows in the report) without `DATABASE_URL`.
+ * Registers `body` once per database in a `describe` titled `<title> on <database>`. Without
+ * `DATABASE_URL` the PostgreSQL block is registered as skipped (so it shows in the report), or,
+ * with `APIGW_WS_REQUIRE_SERVICES=1`, the test file fails.
  */
 export function describeEachDatabase(title: string, body: (target: DatabaseTarget) => void): void {
   for (const target of DATABASES) {
-    describe.skipIf(!target.available)(`${title} on ${target.name}`, () => body(target))
+    const skip = target.isService && skipWithoutPostgres(`${title} on ${target.name}`)
+    describe.skipIf(skip)(`${title} on ${target.name}`, () => body(target))
   }
 }
 

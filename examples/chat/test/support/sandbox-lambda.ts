@@ -1,12 +1,14 @@
 /**
  * The Lambda function of the `@architect/sandbox` end-to-end test. Sandbox runs every invocation
- * in a fresh Node process (started with tsx and the `@apigw-ws/source` condition through
- * `NODE_OPTIONS`, so this TypeScript module and the workspace sources load as they are); the
- * process builds the test application over the SQLite file the test migrated, serves one event
+ * in a fresh Node process, which loads this module bundled to one JavaScript file (the test
+ * bundles it with esbuild once, resolving the workspace's TypeScript sources); the process builds the test application over the SQLite file the test migrated, serves one event
  * with `gateway.lambda`, and is then killed. Everything that must outlive an invocation (tokens,
  * connections, channels, limits) therefore lives in that file. Sends go through the real AWS SDK
  * to sandbox's own `@connections` endpoint, whose port sandbox passes in `ARC_SANDBOX`.
  */
+
+import { unlinkSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
 import type { WebSocketEvent, WebSocketResult } from '@apigw-ws/core'
 import { kyselyStore } from '@apigw-ws/store-kysely'
 import SQLite from 'better-sqlite3'
@@ -15,6 +17,27 @@ import { createE2eGateway } from './e2e-app.js'
 
 /** The environment variable naming the shared SQLite file. */
 export const DATABASE_ENV = 'APIGW_E2E_DB'
+/**
+ * The environment variable naming a directory where every Lambda process registers itself (a
+ * file named after its pid, removed when it exits), so the test can prove none outlives it.
+ */
+export const PIDS_ENV = 'APIGW_E2E_PIDS'
+
+registerProcess()
+
+function registerProcess(): void {
+  const dir = process.env[PIDS_ENV]
+  if (!dir) return
+  const file = join(dir, String(process.pid))
+  writeFileSync(file, '')
+  process.on('exit', () => {
+    try {
+      unlinkSync(file)
+    } catch {
+      // Already gone: the test removed the directory.
+    }
+  })
+}
 
 /** Sandbox's `@connections` endpoint for its internal services port. */
 export function sandboxManagementEndpoint(arcPort: number): string {

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import { ORIGIN, recordingStore, rejectionCodes, setup } from '../../test/gateway-kit.js'
+import { oracleSha256Hex } from '../../test/sha256-oracle.js'
 import { defineHandler } from '../handlers.js'
 import type { GatewayRequest } from '../request.js'
-import { sha256Hex } from '../sha256.js'
 import { TOKEN_PREFIX } from '../tokens.js'
 
 function cookieSession(request: GatewayRequest): string | null {
@@ -124,7 +124,7 @@ describe('token', () => {
       const token = await issue('u1', { sessionId: 'session-secret-value' })
       await gateway.handle(http.connect({ token, cookie: 'sid=session-secret-value' }))
       const put = store.calls.find((c) => c.method === 'tokens.put')
-      expect(put?.args[0]).toMatchObject({ sessionHash: sha256Hex('session-secret-value') })
+      expect(put?.args[0]).toMatchObject({ sessionHash: oracleSha256Hex('session-secret-value') })
       expect(store.dump()).not.toContain('session-secret-value')
     })
   })
