@@ -1,33 +1,39 @@
 /**
- * Adapter overhead over real HTTP on loopback: message events per second through
- * `@apigw-ws/adapter-hono` (under `@hono/node-server`) and `@apigw-ws/adapter-express`, each next
- * to a bare route in the same framework doing the same work without apigw-ws (parse the JSON
- * body, `store.connections.touch` in the same kind of store, call the same handler function).
- * The servers run in a child process (this file, forked with `APIGW_BENCH_ROLE=server`) so the
- * load generator (`http-load.ts`, node:http) does not share their event loop; variants are
- * measured alternately in the same run and reported as ratios to their bare route.
+ * Adapter overhead over real HTTP on loopback: message events through `@apigw-ws/adapter-hono`
+ * (under `@hono/node-server`) and `@apigw-ws/adapter-express`, each next to a bare route in the
+ * same framework doing the same work without apigw-ws (parse the JSON body,
+ * `store.connections.touch` in the same kind of store, call the same handler function). The
+ * servers run in a process of their own that measures its own CPU per request
+ * (`support/server-process.ts`); the load comes from wrk, another process
+ * (`support/wrk.ts`); the variants alternate round by round and each row is one round
+ * (`support/rounds.ts`). The apigw-ws routes do strictly more work than the bare Hono route and
+ * the raw-read Express route (the Express adapter reads the body itself rather than through
+ * `express.json()`, so that route is the one it is a superset of), so a row showing one faster
+ * than those is flagged as a suspect measurement.
+ *
+ * Environment: APIGW_BENCH_MS (per run, default 3000), APIGW_BENCH_CONNECTIONS (wrk
+ * connections, default 16), APIGW_BENCH_ROUNDS (default 5).
  */
-import { type ChildProcess, fork } from 'node:child_process'
-import type { Server } from 'node:http'
-import type { AddressInfo } from 'node:net'
-import { fileURLToPath } from 'node:url'
+import { createServer, type Server } from 'node:http'
 import { websocketRouter } from '@apigw-ws/adapter-express'
 import { websocketRoutes } from '@apigw-ws/adapter-hono'
 import { createGateway, defineHandler, type Store } from '@apigw-ws/core'
 import { memoryStore } from '@apigw-ws/store-memory'
-import { serve } from '@hono/node-server'
+import { getRequestListener } from '@hono/node-server'
 import express from 'express'
 import { Hono } from 'hono'
-import { type RequestTemplate, runLoad } from './http-load.js'
+import { alternate, printRounds, ratiosTo, type Variant, verdict } from './support/rounds.js'
+import { listening, serveForBench, startServerProcess } from './support/server-process.js'
+import { ensureWrk, runWrk, type WrkRequest } from './support/wrk.js'
 
 const SECRET = 'bench-secret-0123456789abcdef'
 const API_ID = 'benchapi01'
 const CONNECTIONS = 256
 const TARGET_RATIO = 0.8
 const DURATION_MS = Number(process.env.APIGW_BENCH_MS ?? 3_000)
-const CONCURRENCY = Number(process.env.APIGW_BENCH_CONCURRENCY ?? 32)
-const ROUNDS = Number(process.env.APIGW_BENCH_ROUNDS ?? 3)
-const WARM_UP_MS = 1_000
+const WRK_CONNECTIONS = Number(process.env.APIGW_BENCH_CONNECTIONS ?? 16)
+const ROUNDS = Number(process.env.APIGW_BENCH_ROUNDS ?? 5)
+const ROLE_FLAG = '--adapters-bench-server'
 
 /** The work every variant does for a message, apigw-ws or not. */
 function work(message: Readonly<Record<string, unknown>>): { readonly echo: unknown } {
@@ -67,29 +73,7 @@ function gatewayOver(store: Store) {
 // ---------------------------------------------------------------------------------------------
 // Server role (child process)
 
-interface Ports {
-  readonly honoApigw: number
-  readonly honoBare: number
-  readonly expressApigw: number
-  readonly expressBareJson: number
-  readonly expressBareRaw: number
-}
-
-function listenExpress(app: express.Express): Promise<number> {
-  return new Promise((resolve) => {
-    const server: Server = app.listen(0, '127.0.0.1', () =>
-      resolve((server.address() as AddressInfo).port),
-    )
-  })
-}
-
-function listenHono(app: Hono): Promise<number> {
-  return new Promise((resolve) => {
-    serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }, (info) => resolve(info.port))
-  })
-}
-
-async function serveAll(): Promise<Ports> {
+async function serveAll(): Promise<Record<string, Server>> {
   const honoApigw = new Hono()
   honoApigw.route('/ws', websocketRoutes(gatewayOver(await seededStore())))
 
@@ -133,31 +117,25 @@ async function serveAll(): Promise<Ports> {
     })
   })
 
+  // Hono apps are served the way `@hono/node-server`'s `serve()` serves them.
+  const hono = (app: Hono) => listening(createServer(getRequestListener(app.fetch)))
+  const plain = (app: express.Express) => listening(createServer(app))
   return {
-    honoApigw: await listenHono(honoApigw),
-    honoBare: await listenHono(honoBare),
-    expressApigw: await listenExpress(expressApigw),
-    expressBareJson: await listenExpress(expressBareJson),
-    expressBareRaw: await listenExpress(expressBareRaw),
+    honoBare: await hono(honoBare),
+    honoApigw: await hono(honoApigw),
+    expressBareJson: await plain(expressBareJson),
+    expressApigw: await plain(expressApigw),
+    expressBareRaw: await plain(expressBareRaw),
   }
 }
 
-if (process.env.APIGW_BENCH_ROLE === 'server') {
-  const ports = await serveAll()
-  // The parent asks for this process's CPU time around each run: CPU per event is far less
-  // sensitive to a busy machine than wall-clock throughput.
-  process.on('message', () => {
-    const { user, system } = process.cpuUsage()
-    process.send?.({ cpuUs: user + system })
-  })
-  process.send?.({ ports })
-}
+if (process.argv[2] === ROLE_FLAG) serveForBench(await serveAll())
 
 // ---------------------------------------------------------------------------------------------
 // Load role (the `pnpm bench` process)
 
 /** Message events as API Gateway's HTTP integration delivers them, one per seeded connection. */
-function messageTemplates(): RequestTemplate[] {
+function messageRequests(): WrkRequest[] {
   return Array.from({ length: CONNECTIONS }, (_, i) => ({
     path: '/ws/default',
     headers: {
@@ -171,131 +149,60 @@ function messageTemplates(): RequestTemplate[] {
       'content-type': 'application/json',
       'x-apigw-secret': SECRET,
     },
-    body: Buffer.from(JSON.stringify({ action: 'echo', text: `hello from ${i}` })),
+    body: JSON.stringify({ action: 'echo', text: `hello from ${i}` }),
   }))
 }
 
-function startServers(): Promise<{ readonly child: ChildProcess; readonly ports: Ports }> {
-  const child = fork(fileURLToPath(import.meta.url), [], {
-    env: { ...process.env, APIGW_BENCH_ROLE: 'server' },
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  })
-  return new Promise((resolve, reject) => {
-    child.once('message', (message) =>
-      resolve({ child, ports: (message as { ports: Ports }).ports }),
-    )
-    child.once('error', reject)
-    child.once('exit', (code) => reject(new Error(`bench server exited with code ${code}`)))
-  })
-}
-
-/** CPU time (user + system, µs) the server process has used so far. */
-function serverCpuUs(child: ChildProcess): Promise<number> {
-  return new Promise((resolve) => {
-    child.once('message', (message) => resolve((message as { cpuUs: number }).cpuUs))
-    child.send('cpu')
-  })
-}
-
-/** One variant's best round. */
-interface Row {
-  readonly name: string
-  /** Highest throughput seen (events per wall-clock second). */
-  readonly perSecond: number
-  /** Lowest server CPU time per event seen, in µs. */
-  readonly cpuUs: number
-  readonly p50Ms: number
-  readonly p99Ms: number
-}
-
-function printRows(title: string, rows: readonly Row[]): void {
-  const base = rows[0]
-  if (base === undefined) return
-  console.log(`\n## ${title}`)
-  console.log(
-    `${'variant'.padEnd(56)} ${'events/s'.padStart(9)} ${'ratio'.padStart(6)} ${'CPU µs/event'.padStart(13)} ${'ratio'.padStart(6)}   p50 / p99 ms`,
-  )
-  for (const row of rows) {
-    console.log(
-      `${row.name.padEnd(56)} ${Math.round(row.perSecond).toLocaleString('en-US').padStart(9)} ` +
-        `${(row.perSecond / base.perSecond).toFixed(2).padStart(5)}× ${row.cpuUs.toFixed(1).padStart(13)} ` +
-        `${(base.cpuUs / row.cpuUs).toFixed(2).padStart(5)}×   ${row.p50Ms.toFixed(2)} / ${row.p99Ms.toFixed(2)}`,
-    )
-  }
-}
-
 export default async function adapters(): Promise<void> {
-  const { child, ports } = await startServers()
-  const templates = messageTemplates()
-  const run = async (port: number, durationMs: number) => {
-    const before = await serverCpuUs(child)
-    const result = await runLoad({ port, templates, concurrency: CONCURRENCY, durationMs })
-    const cpuUs = (await serverCpuUs(child)) - before
-    if (result.failed > 0) {
-      throw new Error(
-        `port ${port}: ${result.failed} failed requests (first: ${result.firstFailure})`,
+  ensureWrk()
+  const server = await startServerProcess(import.meta.url, [ROLE_FLAG])
+  const requests = messageRequests()
+  const variant = (name: string, key: string, moreWorkThan?: string): Variant => ({
+    name,
+    ...(moreWorkThan === undefined ? {} : { moreWorkThan: [moreWorkThan] }),
+    run: async () => {
+      const port = server.ports[key] as number
+      const { result, cpuUs } = await server.measure(key, () =>
+        runWrk({ port, requests, connections: WRK_CONNECTIONS, durationMs: DURATION_MS }),
       )
-    }
-    return { result, cpuUs }
-  }
-  const groups: readonly (readonly (readonly [string, number])[])[] = [
-    [
-      ['hono bare route (c.req.json + touch + handler)', ports.honoBare],
-      ['hono websocketRoutes (apigw-ws)', ports.honoApigw],
-    ],
-    [
-      ['express bare route (express.json + touch + handler)', ports.expressBareJson],
-      ['express websocketRouter (apigw-ws)', ports.expressApigw],
-      ['express bare route (raw read + JSON.parse + touch + handler)', ports.expressBareRaw],
-    ],
-  ]
+      if (result.failed > 0) throw new Error(`${name}: ${result.failed} failed requests`)
+      return { ...result, cpuUs }
+    },
+  })
+  const honoBare = 'hono bare route (c.req.json + touch + handler)'
+  const expressJson = 'express bare route (express.json + touch + handler)'
+  const expressRaw = 'express bare route (raw read + JSON.parse + touch + handler)'
   try {
     console.log(
-      `loopback HTTP, ${CONCURRENCY} requests in flight, ${DURATION_MS} ms per run, best of ${ROUNDS} alternating rounds;` +
-        '\nratios: events/s against the first row (higher is better), CPU against the first row (first / this)',
+      `wrk -t1 -c${WRK_CONNECTIONS}, ${DURATION_MS} ms per run, server CPU measured in the server process`,
     )
-    for (const port of Object.values(ports)) await run(port, WARM_UP_MS)
-    const best = new Map<string, Row>()
-    for (let round = 0; round < ROUNDS; round++) {
-      for (const group of groups) {
-        for (const [name, port] of group) {
-          const { result, cpuUs } = await run(port, DURATION_MS)
-          const row: Row = {
-            name,
-            perSecond: (result.ok * 1000) / result.ms,
-            cpuUs: cpuUs / result.ok,
-            p50Ms: result.p50Ms,
-            p99Ms: result.p99Ms,
-          }
-          const previous = best.get(name)
-          best.set(name, {
-            ...row,
-            perSecond: Math.max(row.perSecond, previous?.perSecond ?? 0),
-            cpuUs: Math.min(row.cpuUs, previous?.cpuUs ?? Number.POSITIVE_INFINITY),
-          })
-        }
-      }
-    }
-    const rows = groups.map((group) => group.map(([name]) => best.get(name) as Row))
-    printRows('Hono 4 (@hono/node-server): message events', rows[0] ?? [])
-    printRows('Express 5: message events', rows[1] ?? [])
-    const verdicts: (readonly [string, Row | undefined, Row | undefined])[] = [
-      ['hono', rows[0]?.[0], rows[0]?.[1]],
-      ['express (vs express.json)', rows[1]?.[0], rows[1]?.[1]],
-      ['express (vs raw read)', rows[1]?.[2], rows[1]?.[1]],
-    ]
+    const hono = await alternate(ROUNDS, [
+      variant(honoBare, 'honoBare'),
+      variant('hono websocketRoutes (apigw-ws)', 'honoApigw', honoBare),
+    ])
+    const expressRounds = await alternate(ROUNDS, [
+      variant(expressJson, 'expressBareJson'),
+      variant('express websocketRouter (apigw-ws)', 'expressApigw', expressRaw),
+      variant(expressRaw, 'expressBareRaw'),
+    ])
+    printRounds('Hono 4 (@hono/node-server): message events, memory store', hono, {
+      unit: 'events',
+    })
+    printRounds('Express 5: message events, memory store', expressRounds, { unit: 'events' })
     console.log('')
-    for (const [label, bare, apigw] of verdicts) {
-      if (bare === undefined || apigw === undefined) continue
-      const throughput = apigw.perSecond / bare.perSecond
-      const cpu = bare.cpuUs / apigw.cpuUs
-      const verdict = (ratio: number) => (ratio >= TARGET_RATIO ? 'meets' : 'BELOW')
-      console.log(
-        `${label}: ${throughput.toFixed(2)}× events/s (${verdict(throughput)} ${TARGET_RATIO}×), ` +
-          `${cpu.toFixed(2)}× by CPU per event (${verdict(cpu)} ${TARGET_RATIO}×)`,
-      )
-    }
+    verdict('hono CPU efficiency vs bare route', ratiosTo(hono, 1, 0).cpu, TARGET_RATIO)
+    verdict('hono throughput vs bare route', ratiosTo(hono, 1, 0).throughput, TARGET_RATIO)
+    verdict(
+      'express CPU efficiency vs express.json route',
+      ratiosTo(expressRounds, 1, 0).cpu,
+      TARGET_RATIO,
+    )
+    verdict(
+      'express CPU efficiency vs raw-read route',
+      ratiosTo(expressRounds, 1, 2).cpu,
+      TARGET_RATIO,
+    )
   } finally {
-    child.kill()
+    await server.stop()
   }
 }

@@ -6,7 +6,10 @@
  * message is routed, checked (secret, gateway shape, known connection with its atomic `touch`,
  * JSON, handler) and answered with a two-way reply, and every reply is counted against every
  * message sent (zero lost). Measured in the same run, the ceiling: the same gateway in front of a
- * backend that answers 200 at once (echoing message bodies), from `local-gateway.bench.ts`.
+ * backend that answers 200 at once (echoing message bodies), from `local-gateway.bench.ts`. The
+ * ceiling and the variant alternate round by round, and each row is its median round
+ * (`support/rounds.ts`); the variant does strictly more work than the ceiling, so a variant row
+ * measured faster is flagged.
  *
  * The gateway, the backend and the load generator each run in a process of their own. The store
  * works in a PostgreSQL schema of its own (its tables under a table prefix of their own), dropped
@@ -14,9 +17,9 @@
  * loopback address would otherwise be, correctly, refused.
  *
  * Environment: DATABASE_URL (PostgreSQL; without it only the ceiling runs, and says so),
- * BENCH_E2E_CONNECTIONS (default 1000), BENCH_E2E_MESSAGES (default 50000), BENCH_E2E_WINDOW
+ * BENCH_E2E_CONNECTIONS (default 1000), BENCH_E2E_MESSAGES (default 20000), BENCH_E2E_WINDOW
  * (messages in flight per connection, default 1), BENCH_E2E_POOL (PostgreSQL pool size,
- * default 10).
+ * default 10), BENCH_E2E_ROUNDS (default 3).
  */
 import { type ChildProcess, fork } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
@@ -33,13 +36,13 @@ import {
 } from '../examples/chat/test/support/e2e-app.js'
 import { kyselyStore, migrate } from '../packages/store-kysely/src/index.js'
 import { Kysely, PostgresDialect, pg } from '../packages/store-kysely/test/drivers.js'
-import { report } from './lib.js'
 import {
   type LocalGatewayMeasurement,
+  type LocalGatewayRunOptions,
   measureLocalGateway,
-  reportLatency,
   startEchoBackend,
 } from './local-gateway.bench.js'
+import { alternate, printRounds, type Sample, type Variant } from './support/rounds.js'
 
 const ROLE_FLAG = '--e2e-bench-role'
 const TABLE_PREFIX = 'bench_e2e_'
@@ -125,84 +128,92 @@ async function tokenFor(origin: string, index: number): Promise<string> {
   return body.token
 }
 
-/** The end-to-end benchmark: the ceiling, then Hono on PostgreSQL. */
+/** One run as a round sample: messages per second, latency, and every loss counted as failed. */
+async function sample(options: LocalGatewayRunOptions): Promise<Sample> {
+  const m: LocalGatewayMeasurement = await measureLocalGateway(options)
+  return {
+    perSecond: (m.ops * 1000) / m.ms,
+    p50Ms: m.p50Ms,
+    p99Ms: m.p99Ms,
+    failed: m.lost + m.failed,
+  }
+}
+
+/** The end-to-end benchmark: the ceiling and Hono on PostgreSQL, in alternating rounds. */
 export default async function e2eBench(): Promise<void> {
   const connections = envInt('BENCH_E2E_CONNECTIONS', 1_000)
-  const messages = envInt('BENCH_E2E_MESSAGES', 50_000)
+  const messages = envInt('BENCH_E2E_MESSAGES', 20_000)
   const window = envInt('BENCH_E2E_WINDOW', 1)
   const poolSize = envInt('BENCH_E2E_POOL', 10)
+  const rounds = envInt('BENCH_E2E_ROUNDS', 3)
   const databaseUrl = process.env.DATABASE_URL
   const common = { connections, messages, window }
   const started = performance.now()
   console.log(`\nload average (1 / 5 / 15 min) at start: ${loadAverage()}`)
 
-  const rows: LocalGatewayMeasurement[] = []
-  const echo = await startEchoBackend()
+  const stops: (() => Promise<void>)[] = []
   try {
-    await measureLocalGateway({
+    const echo = await startEchoBackend()
+    stops.push(echo.stop)
+    const ceiling: Variant = {
+      name: 'ceiling: gateway → backend answering 200',
+      run: () =>
+        sample({ ...common, name: 'ceiling', integration: { type: 'http', baseUrl: echo.url } }),
+    }
+    const variants: Variant[] = [ceiling]
+    if (databaseUrl === undefined || databaseUrl === '') {
+      console.log(
+        '\n## Hono on PostgreSQL: skipped — DATABASE_URL is not set ' +
+          '(e.g. DATABASE_URL=postgres://postgres@127.0.0.1:5432/test pnpm bench e2e)',
+      )
+    } else {
+      const { schema, drop } = await createSchema(databaseUrl)
+      stops.push(drop)
+      const backend = await startHonoPostgresBackend({ databaseUrl, schema, poolSize })
+      stops.push(backend.stop)
+      const prepareConnection = async (index: number) => ({
+        query: `token=${encodeURIComponent(await tokenFor(backend.origin, index))}`,
+        headers: { origin: APP_ORIGIN },
+      })
+      variants.push({
+        name: 'gateway → Hono → core → PostgreSQL',
+        moreWorkThan: [ceiling.name],
+        run: () =>
+          sample({
+            ...common,
+            name: 'postgres',
+            integration: { type: 'http', baseUrl: `${backend.origin}/ws` },
+            secret: INTEGRATION_SECRET,
+            prepareConnection,
+            replyTimeoutMs: 120_000,
+          }),
+      })
+    }
+    // The warm-up round is a short one: JIT and keep-alive pools, not a measurement.
+    await sample({
       ...common,
       name: 'warm-up',
       messages: Math.min(messages, 2_000),
       connections: Math.min(connections, 100),
       integration: { type: 'http', baseUrl: echo.url },
     })
-    rows.push(
-      await measureLocalGateway({
-        ...common,
-        name: 'ceiling: gateway → backend answering 200',
-        integration: { type: 'http', baseUrl: echo.url },
-      }),
+    const result = await alternate(rounds, variants, 0)
+    printRounds(
+      `end to end: ${connections.toLocaleString('en-US')} connections, ` +
+        `${messages.toLocaleString('en-US')} messages, ${window} in flight per connection`,
+      result,
+      { unit: 'msgs' },
+    )
+    const lost = result.samples.flat().reduce((sum, s) => sum + (s.failed ?? 0), 0)
+    if (lost > 0) throw new Error(`${lost} messages were lost or failed`)
+    console.log(
+      `every one of the ${(messages * rounds * variants.length).toLocaleString('en-US')} measured messages got its reply`,
     )
   } finally {
-    await echo.stop()
+    for (const stop of stops.reverse()) await stop()
   }
-
-  if (databaseUrl === undefined || databaseUrl === '') {
-    console.log(
-      '\n## Hono on PostgreSQL: skipped — DATABASE_URL is not set ' +
-        '(e.g. DATABASE_URL=postgres://postgres@127.0.0.1:5432/test pnpm bench e2e)',
-    )
-  } else {
-    const { schema, drop } = await createSchema(databaseUrl)
-    try {
-      const backend = await startHonoPostgresBackend({ databaseUrl, schema, poolSize })
-      try {
-        const prepareConnection = async (index: number) => ({
-          query: `token=${encodeURIComponent(await tokenFor(backend.origin, index))}`,
-          headers: { origin: APP_ORIGIN },
-        })
-        rows.push(
-          await measureLocalGateway({
-            ...common,
-            name: 'gateway → Hono → core → PostgreSQL',
-            integration: { type: 'http', baseUrl: `${backend.origin}/ws` },
-            secret: INTEGRATION_SECRET,
-            prepareConnection,
-            replyTimeoutMs: 120_000,
-          }),
-        )
-      } finally {
-        await backend.stop()
-      }
-    } finally {
-      await drop()
-    }
-  }
-
-  report(
-    `end to end: ${connections.toLocaleString('en-US')} connections, ` +
-      `${messages.toLocaleString('en-US')} messages, ${window} in flight per connection ` +
-      '(messages/s, ratio to the ceiling)',
-    rows,
-  )
-  reportLatency(rows)
   console.log(
     `load average at end: ${loadAverage()}; wall time ${Math.round((performance.now() - started) / 1000)} s`,
-  )
-  const lost = rows.reduce((sum, m) => sum + m.lost + m.failed, 0)
-  if (lost > 0) throw new Error(`${lost} messages were lost or failed`)
-  console.log(
-    `every one of the ${(messages * rows.length).toLocaleString('en-US')} messages got its reply`,
   )
 }
 
