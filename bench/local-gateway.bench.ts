@@ -7,11 +7,13 @@
  *
  * `measureLocalGateway` is exported so other variants (a real backend, e.g. Hono on
  * PostgreSQL) reuse the same clients and accounting by passing their own backend base URL.
- * The default run measures the ceiling: a backend that echoes each message at once, and the same
- * gateway invoking an in-process Lambda echo handler (no HTTP hop) for comparison.
+ * The default run measures the ceiling in a burst (every client sends its 20 messages at once): a
+ * backend that echoes each message at once, reached through the gateway's default keep-alive pool
+ * and through a pool as wide as the burst, and the same gateway invoking an in-process Lambda
+ * echo handler (no HTTP hop), in alternating rounds (`support/rounds.ts`).
  *
- * Environment: BENCH_LG_CONNECTIONS (default 200), BENCH_LG_MESSAGES (default 10000),
- * BENCH_LG_ROUNDS (default 2), BENCH_LG_WINDOW (messages in flight per connection, default 1).
+ * Environment: BENCH_LG_CONNECTIONS (default 200), BENCH_LG_MESSAGES (default 4000),
+ * BENCH_LG_ROUNDS (default 3), BENCH_LG_WINDOW (messages in flight per connection, default 20).
  */
 import { type ChildProcess, fork } from 'node:child_process'
 import { createServer } from 'node:http'
@@ -19,7 +21,8 @@ import type { AddressInfo } from 'node:net'
 import { fileURLToPath } from 'node:url'
 import { startLocalGateway } from '../packages/local-gateway/src/index.js'
 import { openSocket } from '../packages/local-gateway/src/test-helpers.js'
-import { compare, type Measurement, report } from './lib.js'
+import type { Measurement } from './lib.js'
+import { alternate, medianRound, printRounds, type Sample } from './support/rounds.js'
 
 type WsClient = Awaited<ReturnType<typeof openSocket>>
 
@@ -43,6 +46,8 @@ export interface LocalGatewayRunOptions {
   readonly routes?: readonly string[]
   /** Static secret header value sent to an HTTP backend. */
   readonly secret?: string
+  /** The gateway's `maxIntegrationSockets` (its default when omitted). */
+  readonly maxIntegrationSockets?: number
   /** The text of message `seq`; default `{"action":"echo","seq":<seq>}`. */
   readonly makeMessage?: (seq: number) => string
   /** The `seq` a reply answers, or undefined for a frame that is not a reply. */
@@ -129,6 +134,7 @@ export async function measureLocalGateway(
     integration: options.integration,
     routes: options.routes,
     secret: options.secret,
+    maxIntegrationSockets: options.maxIntegrationSockets,
   })
 
   const clients: WsClient[] = []
@@ -238,43 +244,63 @@ function envInt(name: string, fallback: number): number {
   return value
 }
 
-/** The ceiling benchmark: HTTP echo backend and in-process Lambda echo. */
+/** One run as a round sample: messages per second, latency, and every loss counted as failed. */
+async function sample(options: LocalGatewayRunOptions): Promise<Sample> {
+  const m = await measureLocalGateway(options)
+  return {
+    perSecond: (m.ops * 1000) / m.ms,
+    p50Ms: m.p50Ms,
+    p99Ms: m.p99Ms,
+    failed: m.lost + m.failed,
+  }
+}
+
+/**
+ * The ceiling benchmark: HTTP echo backend (through the default keep-alive pool, and through a
+ * pool as large as the burst's connections, which behaves like one backend connection per call)
+ * and in-process Lambda echo, in alternating rounds. The default run is a burst: 200 clients
+ * each sending 20 messages at once; target p99 < 3× p50 through the default pool, 0 lost.
+ */
 export default async function localGatewayBench(): Promise<void> {
   const connections = envInt('BENCH_LG_CONNECTIONS', 200)
-  const messages = envInt('BENCH_LG_MESSAGES', 10_000)
-  const rounds = envInt('BENCH_LG_ROUNDS', 2)
-  const window = envInt('BENCH_LG_WINDOW', 1)
+  const messages = envInt('BENCH_LG_MESSAGES', 4_000)
+  const rounds = envInt('BENCH_LG_ROUNDS', 3)
+  const window = envInt('BENCH_LG_WINDOW', 20)
   const backend = await startEchoBackend()
   try {
     const common = { connections, messages, window }
-    // Warm the JIT and the keep-alive pools before anything is measured.
-    await measureLocalGateway({
-      ...common,
-      name: 'warm-up',
-      messages: Math.min(messages, 2_000),
-      integration: { type: 'http', baseUrl: backend.url },
-    })
-    const rows = (await compare(rounds, [
-      () =>
-        measureLocalGateway({
-          ...common,
-          name: 'gateway → HTTP backend (200 + echo)',
-          integration: { type: 'http', baseUrl: backend.url },
-        }),
-      () =>
-        measureLocalGateway({
-          ...common,
-          name: 'gateway → Lambda handler (in-process echo)',
-          integration: { type: 'lambda-echo' },
-        }),
-    ])) as LocalGatewayMeasurement[]
-    report(
+    const http = { type: 'http', baseUrl: backend.url } as const
+    const result = await alternate(rounds, [
+      {
+        name: 'gateway → HTTP backend, default pool (32, FIFO)',
+        run: () => sample({ ...common, name: 'pool', integration: http }),
+      },
+      {
+        name: 'gateway → HTTP backend, 256 sockets (a connection per call)',
+        run: () =>
+          sample({ ...common, name: 'wide', integration: http, maxIntegrationSockets: 256 }),
+      },
+      {
+        name: 'gateway → Lambda handler (in-process echo)',
+        run: () => sample({ ...common, name: 'lambda', integration: { type: 'lambda-echo' } }),
+      },
+    ])
+    printRounds(
       `local gateway: ${connections} connections, ${messages.toLocaleString('en-US')} messages, ` +
-        `${window} in flight per connection (messages/s)`,
-      rows,
+        `${window} in flight per connection`,
+      result,
+      { unit: 'msgs' },
     )
-    reportLatency(rows)
-    const lost = rows.reduce((sum, m) => sum + m.lost + m.failed, 0)
+    for (const [i, variant] of result.variants.entries()) {
+      const rows = result.samples[i] ?? []
+      const row = rows[medianRound(rows)]
+      if (row?.p50Ms === undefined || row.p99Ms === undefined) continue
+      const ratio = row.p99Ms / row.p50Ms
+      console.log(
+        `${variant.name}: p99 ${ratio.toFixed(2)}× p50 (${ratio < 3 ? 'meets' : 'ABOVE'} the < 3× target)`,
+      )
+    }
+    const lost = result.samples.flat().reduce((sum, s) => sum + (s.failed ?? 0), 0)
     if (lost > 0) throw new Error(`${lost} messages were lost or failed`)
   } finally {
     await backend.stop()
@@ -288,6 +314,7 @@ if (process.argv[2] === ROLE_FLAG) {
     integration: BenchIntegration
     routes?: string[]
     secret?: string
+    maxIntegrationSockets?: number
   } | null
   if (role === 'echo-backend') {
     const server = createServer((req, res) => {
@@ -319,6 +346,7 @@ if (process.argv[2] === ROLE_FLAG) {
             },
       ...(config.routes && { routes: config.routes }),
       ...(config.secret && { secret: { value: config.secret } }),
+      ...(config.maxIntegrationSockets && { maxIntegrationSockets: config.maxIntegrationSockets }),
     })
     process.send?.(gateway.url)
     process.once('disconnect', () => {

@@ -313,6 +313,36 @@ describe('messages and $disconnect', () => {
     },
   )
 
+  it('runs at most maxIntegrationSockets calls at once, on that many connections, first come first served', async () => {
+    const held: (() => void)[] = []
+    const { gateway, backend } = await setup(
+      (r) =>
+        r.route === 'default'
+          ? new Promise<BackendAnswer>((resolve) => held.push(() => resolve({ body: r.body })))
+          : {},
+      { maxIntegrationSockets: 2 },
+    )
+    const client = await connect(gateway.url)
+    for (let seq = 0; seq < 6; seq++) await send(client, `{"seq":${seq}}`)
+    const arrived = (n: number) =>
+      backend.waitFor(() => backend.requests.filter((r) => r.route === 'default').length >= n)
+    await arrived(2)
+    for (let n = 3; n <= 6; n++) {
+      expect(held.length - (n - 3)).toBeLessThanOrEqual(2) // calls the backend holds right now
+      held[n - 3]?.()
+      await arrived(n)
+    }
+    held[4]?.()
+    held[5]?.()
+    const replies = []
+    for (let seq = 0; seq < 6; seq++) replies.push(await client.next())
+    expect(replies).toEqual([0, 1, 2, 3, 4, 5].map((seq) => `{"seq":${seq}}`))
+    const bodies = backend.requests.filter((r) => r.route === 'default').map((r) => r.body)
+    expect(bodies).toEqual(replies)
+    expect(await backend.connectionCount()).toBeLessThanOrEqual(2)
+    client.ws.close()
+  })
+
   it('answers a network failure on a message with the same frame', async () => {
     const { gateway, backend } = await setup()
     const client = await connect(gateway.url)

@@ -3,9 +3,17 @@
  * `baseUrl/connect`, `baseUrl/disconnect`, `baseUrl/default` or `baseUrl/<route>`, carrying the
  * headers API Gateway adds. Requests go through `node:http`/`node:https` with a keep-alive
  * agent, never `fetch`, which would add headers (`sec-fetch-mode`, `accept-language`, …) that
- * API Gateway does not send. The only host ever contacted is the one in `baseUrl`.
+ * API Gateway does not send. The only host ever contacted is the one in `baseUrl`. Calls go
+ * through a bounded pool: at most `maxSockets` run at once, each on a keep-alive socket, and the
+ * rest wait first come, first served (`call-queue.ts`), so a burst reuses warm connections in
+ * arrival order. The integration timeout covers the whole call, the wait for a socket included.
  */
-import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http'
+import {
+  type ClientRequest,
+  Agent as HttpAgent,
+  request as httpRequest,
+  type IncomingMessage,
+} from 'node:http'
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https'
 import type {
   Backend,
@@ -14,6 +22,7 @@ import type {
   ClientConnection,
   InboundMessage,
 } from './backend.js'
+import { createCallQueue, type QueuedCall } from './call-queue.js'
 import type { GatewayClock } from './clock.js'
 import { newTraceId } from './ids.js'
 
@@ -23,6 +32,7 @@ export interface HttpBackendOptions {
   readonly apiId: string
   readonly secret: { readonly header: string; readonly value: string } | undefined
   readonly timeoutMs: number
+  /** Calls (and keep-alive sockets) in flight at most; later calls wait in arrival order. */
   readonly maxSockets: number
   /** Larger response bodies fail the call. */
   readonly maxResponseBytes: number
@@ -44,6 +54,7 @@ export function createHttpBackend(options: HttpBackendOptions): Backend {
   }
   const agent = isHttps ? new HttpsAgent(agentOptions) : new HttpAgent(agentOptions)
   const send = isHttps ? httpsRequest : httpRequest
+  const queue = createCallQueue(options.maxSockets)
   // URL keeps IPv6 literals bracketed; the socket layer wants them bare.
   const hostname = baseUrl.hostname.replace(/^\[(.*)\]$/, '$1')
   const port = baseUrl.port === '' ? (isHttps ? 443 : 80) : Number(baseUrl.port)
@@ -74,45 +85,66 @@ export function createHttpBackend(options: HttpBackendOptions): Backend {
     headers['Content-Length'] = String(body?.length ?? 0)
     return new Promise<BackendResult>((resolve, reject) => {
       let settled = false
-      const req = send({ agent, hostname, port, method: 'POST', path, headers, setHost: false })
-      const abort = (): void => {
-        req.destroy(new Error('the gateway is closed'))
+      let req: ClientRequest | undefined
+      let queued: QueuedCall | undefined
+      let release: (() => void) | undefined
+      const fail = (error: Error): void => {
+        // A started call ends through its request's 'error' event; a waiting one ends here.
+        if (req) req.destroy(error)
+        else finish(error)
       }
+      const abort = (): void => fail(new Error('the gateway is closed'))
       const finish = (error: Error | null, result?: BackendResult): void => {
         if (settled) return
         settled = true
         clock.clearTimeout(timer)
         inflight.delete(abort)
+        queued?.cancel()
+        release?.()
         if (error) reject(error)
         else if (result) resolve(result)
       }
-      const timer = clock.setTimeout(() => {
-        req.destroy(new Error(`integration timeout after ${timeoutMs} ms`))
-      }, timeoutMs)
+      const timer = clock.setTimeout(
+        () => fail(new Error(`integration timeout after ${timeoutMs} ms`)),
+        timeoutMs,
+      )
       inflight.add(abort)
-      req.on('error', (err) => finish(err))
-      req.on('response', (res: IncomingMessage) => {
-        const chunks: Buffer[] = []
-        let size = 0
-        res.on('data', (chunk: Buffer) => {
-          size += chunk.length
-          if (size > maxResponseBytes) {
-            req.destroy(new Error(`integration response over ${maxResponseBytes} bytes`))
-            return
-          }
-          chunks.push(chunk)
+      queued = queue.enqueue((done) => {
+        release = done
+        const started = send({
+          agent,
+          hostname,
+          port,
+          method: 'POST',
+          path,
+          headers,
+          setHost: false,
         })
-        res.on('error', (err) => finish(err))
-        res.on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8')
-          finish(null, {
-            status: res.statusCode ?? 500,
-            headers: flattenHeaders(res.headers),
-            body: text.length > 0 ? text : null,
+        req = started
+        started.on('error', (err) => finish(err))
+        started.on('response', (res: IncomingMessage) => {
+          const chunks: Buffer[] = []
+          let size = 0
+          res.on('data', (chunk: Buffer) => {
+            size += chunk.length
+            if (size > maxResponseBytes) {
+              started.destroy(new Error(`integration response over ${maxResponseBytes} bytes`))
+              return
+            }
+            chunks.push(chunk)
+          })
+          res.on('error', (err) => finish(err))
+          res.on('end', () => {
+            const text = Buffer.concat(chunks).toString('utf8')
+            finish(null, {
+              status: res.statusCode ?? 500,
+              headers: flattenHeaders(res.headers),
+              body: text.length > 0 ? text : null,
+            })
           })
         })
+        started.end(body ?? undefined)
       })
-      req.end(body ?? undefined)
     })
   }
 

@@ -84,7 +84,11 @@ export interface LocalGatewayOptions {
   readonly maxMessageBytes?: number
   /** Backend call timeout; default 29 000 (API Gateway's integration timeout). */
   readonly integrationTimeoutMs?: number
-  /** Keep-alive sockets to the backend at most (HTTP mode); default 256. */
+  /**
+   * Backend calls in flight at most (HTTP mode), each on a keep-alive socket of a pool this size;
+   * further calls wait first come, first served (the integration timeout includes the wait).
+   * Default 32.
+   */
   readonly maxIntegrationSockets?: number
   /** How long `close()` waits for clients' close frames and last `$disconnect` calls; default 2 000. */
   readonly closeTimeoutMs?: number
@@ -243,7 +247,7 @@ export function normalizeOptions(options: LocalGatewayOptions): NormalizedOption
     maxIntegrationSockets: intOption(
       'maxIntegrationSockets',
       options.maxIntegrationSockets,
-      256,
+      32,
       1,
       65_535,
     ),
