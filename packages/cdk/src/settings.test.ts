@@ -79,9 +79,11 @@ describe('gatewayOptions', () => {
       integration: 'http',
       secretHeader: 'x-apigw-secret',
       sourceIpHeader: 'x-apigw-source-ip',
+      stageHeader: 'x-apigw-stage',
       integrationSecret: SECRET,
       handlerKeys: ['action'],
     })
+    expect(gatewayOptions(webSocketSettings({ mapStage: false })).stageHeader).toBeUndefined()
     expect(gatewayOptions(webSocketSettings({ integration: 'lambda' }))).toEqual({
       integration: 'lambda',
       handlerKeys: ['action'],
@@ -129,9 +131,11 @@ describe('gatewayOptions', () => {
     const connect = http.connect({
       connectionId: 'connB=',
       token,
-      headers: { 'x-my-ip': '198.51.100.7' },
+      headers: { 'x-my-ip': '198.51.100.7', 'x-apigw-stage': 'prod' },
     })
     expect((await gateway.handle(connect)).status).toBe(200)
+    // The mapped stage is stored, so the sender can derive the connection's endpoint.
+    expect((await store.connections.get('connB='))?.stage).toBe('prod')
     // API Gateway routed `{ op: 'who' }` to the `who` route; core picks the same handler and
     // ignores the `handler`/`action` keys core would otherwise look at first.
     const message = http.message({

@@ -11,7 +11,7 @@
 export const DEFAULT_SECRET_HEADER = 'x-apigw-secret'
 /** The header mapped from `context.identity.sourceIp`. */
 export const DEFAULT_SOURCE_IP_HEADER = 'x-apigw-source-ip'
-/** The header core reads the stage from (`context.stage`); fixed in core. */
+/** The header the construct maps `context.stage` into; `gatewayOptions` names it as core's `stageHeader`. */
 export const STAGE_HEADER = 'x-apigw-stage'
 /** The header core reads the connection id from (`context.connectionId`); fixed in core. */
 export const CONNECTION_ID_HEADER = 'connectionid'
@@ -95,6 +95,7 @@ export interface SettingsGatewayOptions {
   readonly integrationSecret?: string | readonly string[]
   readonly sourceIpHeader?: string
   readonly routeKeyHeader?: string
+  readonly stageHeader?: string
   readonly handlerKeys: readonly string[]
   readonly apiIds?: readonly string[]
 }
@@ -220,6 +221,8 @@ export function gatewayOptions(
     options.secretHeader = settings.secretHeader
     if (settings.sourceIpHeader !== null) options.sourceIpHeader = settings.sourceIpHeader
     if (settings.routeKeyHeader !== null) options.routeKeyHeader = settings.routeKeyHeader
+    // Core reads a stage header only when named: API Gateway forwards client headers on $connect.
+    if (settings.mapStage) options.stageHeader = STAGE_HEADER
     if (runtime.integrationSecret !== undefined) {
       options.integrationSecret = runtime.integrationSecret
     }
