@@ -40,7 +40,7 @@ describe('diagnose', () => {
     expect(diagnose(api({ routeSelectionExpression: '$request.body.handler' }), EXPECTED)).toEqual(
       [],
     )
-    for (const expression of ['$request.body.type', '${request.body.action}', '', '$default']) {
+    for (const expression of ['$request.body.type', 'request.body.action', '', '$default']) {
       const codes = diagnose(api({ routeSelectionExpression: expression }), EXPECTED).map(
         (f) => f.code,
       )
