@@ -12,6 +12,7 @@ import {
   defineHandler,
   type Gateway,
   type GatewayEvent,
+  logEvents,
   RejectionError,
   type Store,
 } from '@apigw-ws/core'
@@ -69,7 +70,10 @@ export function createChatApp(options: ChatAppOptions): { app: Hono; gateway: Ga
     securityLog.push(entry)
     if (securityLog.length > LOG_SIZE) securityLog.shift()
   }
+  // The terminal gets every event as a line (never a secret); the page's panel gets refusals.
+  const printEvent = logEvents()
   const onEvent = (event: GatewayEvent): void => {
+    printEvent(event)
     if (event.type === 'request.rejected') {
       record({ at: event.at, kind: 'rejected', code: event.code, route: event.route })
     } else if (event.type === 'token.rejected') {

@@ -1,5 +1,5 @@
 import { tokenHandler, websocketRouter } from '@apigw-ws/adapter-express'
-import { createGateway, defineHandler } from '@apigw-ws/core'
+import { createGateway, defineHandler, logEvents } from '@apigw-ws/core'
 import { awsConnections } from '@apigw-ws/core/aws'
 import { memoryStore } from '@apigw-ws/store-memory'
 import express from 'express'
@@ -17,6 +17,7 @@ const gateway = createGateway({
   connections: awsConnections({ region: 'eu-west-1' }),
   integrationSecret: process.env.APIGW_SECRET,
   allowedOrigins: ['https://app.example.com'],
+  onEvent: logEvents(), // a line per refusal and step, never a secret
   handlers: {
     chat: defineHandler({
       schema: v.object({ action: v.literal('chat'), text: v.pipe(v.string(), v.maxLength(500)) }),

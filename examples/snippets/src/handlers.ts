@@ -1,4 +1,4 @@
-import { createGateway, defineHandler } from '@apigw-ws/core'
+import { createGateway, defineHandler, logEvents } from '@apigw-ws/core'
 import { memoryStore } from '@apigw-ws/store-memory'
 import * as v from 'valibot'
 
@@ -33,7 +33,7 @@ export const gateway = createGateway<User>({
       handle: () => ({ ok: true }),
     }),
   },
-  onEvent: (event) => {
-    if (event.type === 'request.rejected') console.warn(event.code, event.route, event.ip)
-  },
+  // One line per refusal and lifecycle step (code, route, detail; never tokens, cookies,
+  // secrets or bodies). Pass your own function to ship the typed events elsewhere.
+  onEvent: logEvents(),
 })

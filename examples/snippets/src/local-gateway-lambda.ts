@@ -1,4 +1,4 @@
-import { createGateway } from '@apigw-ws/core'
+import { createGateway, logEvents } from '@apigw-ws/core'
 import { startLocalGateway } from '@apigw-ws/local-gateway'
 import { memoryStore } from '@apigw-ws/store-memory'
 
@@ -6,6 +6,7 @@ const app = createGateway({
   integration: 'lambda',
   store: memoryStore(),
   allowedOrigins: ['http://127.0.0.1:5173'],
+  onEvent: logEvents(), // a line per refusal and step, never a secret
 })
 
 export const gateway = await startLocalGateway({

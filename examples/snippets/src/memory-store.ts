@@ -1,4 +1,4 @@
-import { createGateway } from '@apigw-ws/core'
+import { createGateway, logEvents } from '@apigw-ws/core'
 import { memoryStore } from '@apigw-ws/store-memory'
 
 // One process owns all state: right for a single backend instance; lost on restart.
@@ -11,6 +11,7 @@ export const gateway = createGateway({
   store,
   integrationSecret: process.env.APIGW_SECRET,
   allowedOrigins: ['https://app.example.com'],
+  onEvent: logEvents(), // a line per refusal and step, never a secret
 })
 
 // The store runs no timers: sweep expired tokens, ended rate-limit windows and stale

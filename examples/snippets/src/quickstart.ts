@@ -1,4 +1,4 @@
-import { createGateway, defineHandler } from '@apigw-ws/core'
+import { createGateway, defineHandler, logEvents } from '@apigw-ws/core'
 import { memoryStore } from '@apigw-ws/store-memory'
 import * as v from 'valibot'
 
@@ -6,6 +6,7 @@ const gateway = createGateway({
   store: memoryStore(),
   integrationSecret: process.env.APIGW_SECRET,
   allowedOrigins: ['https://app.example.com'],
+  onEvent: logEvents(), // a line per refusal and step, never a secret
   handlers: {
     chat: defineHandler({
       schema: v.object({ action: v.literal('chat'), text: v.pipe(v.string(), v.maxLength(500)) }),

@@ -20,6 +20,8 @@ export type {
 export { createGateway } from './gateway.js'
 export type { AnyHandler, EventMeta, Handler, HandlerContext, HandlerMap } from './handlers.js'
 export { defineHandler } from './handlers.js'
+export type { LogEventsOptions } from './log-events.js'
+export { formatEvent, logEvents } from './log-events.js'
 export type {
   AuthHooks,
   CheckInput,

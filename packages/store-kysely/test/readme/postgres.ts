@@ -1,4 +1,4 @@
-import { createGateway } from '@apigw-ws/core'
+import { createGateway, logEvents } from '@apigw-ws/core'
 import { kyselyStore, migrate } from '@apigw-ws/store-kysely'
 import { Kysely, PostgresDialect } from 'kysely'
 import pg from 'pg'
@@ -16,6 +16,7 @@ export const gateway = createGateway({
   store: kyselyStore({ db, tablePrefix: 'apigw_' }),
   integrationSecret: process.env.APIGW_SECRET,
   allowedOrigins: ['https://app.example.com'],
+  onEvent: logEvents(), // a line per refusal and step, never a secret
 })
 
 // Every instance may run this: concurrent cleanups take disjoint batches.

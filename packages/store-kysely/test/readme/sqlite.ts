@@ -1,4 +1,4 @@
-import { createGateway } from '@apigw-ws/core'
+import { createGateway, logEvents } from '@apigw-ws/core'
 import { cachedStatements, kyselyStore, migrate } from '@apigw-ws/store-kysely'
 import Database from 'better-sqlite3'
 import { Kysely, SqliteDialect } from 'kysely'
@@ -20,6 +20,7 @@ export const gateway = createGateway({
   store: kyselyStore({ db }),
   integrationSecret: process.env.APIGW_SECRET,
   allowedOrigins: ['https://app.example.com'],
+  onEvent: logEvents(), // a line per refusal and step, never a secret
 })
 
 // Sweep used and expired tokens, ended rate-limit windows and old connections.
