@@ -18,6 +18,7 @@ import {
   type WebSocketResult,
 } from './adapters/lambda.js'
 import { newRequestState, type RequestState } from './checks/request-state.js'
+import { encodePush, envelope } from './client-protocol.js'
 import type { GatewayEvent } from './events.js'
 import { createAcceptance } from './gateway/acceptance.js'
 import { type CleanupOptions, sweep } from './gateway/cleanup.js'
@@ -131,6 +132,7 @@ export function createGateway<TUser = unknown>(options: GatewayOptions<TUser>): 
           onEvent: emit,
           concurrency: config.send.concurrency,
           pageSize: config.send.pageSize,
+          ...(config.clientProtocol ? { encode: encodePush } : {}),
         })
 
   const refusals = createRefusals<TUser>(emit, clock)
@@ -181,10 +183,12 @@ export function createGateway<TUser = unknown>(options: GatewayOptions<TUser>): 
             ? pipelines.disconnect
             : pipelines.message
       const rejection = await runSteps(steps, state)
-      if (rejection !== undefined) return refuse(state, request.route, rejection)
-      return await accept(state)
+      const response =
+        rejection !== undefined ? refuse(state, request.route, rejection) : await accept(state)
+      return config.clientProtocol ? envelope(state, response) : response
     } catch (error) {
-      return refusals.failure(state, request.route, error)
+      const response = refusals.failure(state, request.route, error)
+      return config.clientProtocol ? envelope(state, response) : response
     }
   }
 

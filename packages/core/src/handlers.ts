@@ -49,8 +49,15 @@ export interface HandlerContext<TUser = unknown> {
   leave(channel: string): Promise<void>
 }
 
-/** A handler definition. `TInput` is inferred from the schema. */
-export interface Handler<TUser = unknown, TInput = Readonly<Record<string, unknown>>> {
+/**
+ * A handler definition. `TInput` is inferred from the schema; `TResult` from `handle`, so that a
+ * typed client (`@apigw-ws/client`) can infer replies from `typeof handlers`.
+ */
+export interface Handler<
+  TUser = unknown,
+  TInput = Readonly<Record<string, unknown>>,
+  TResult = unknown,
+> {
   /** Validates the message object; failures become 400 `PAYLOAD_INVALID`. */
   readonly schema?: StandardSchemaV1<unknown, TInput> | undefined
   /** Required permissions, in addition to the gateway-level `permissions`. */
@@ -60,13 +67,15 @@ export interface Handler<TUser = unknown, TInput = Readonly<Record<string, unkno
    * the integration response body (the reply of a two-way route). Throwing a `RejectionError`
    * refuses the message with its code; any other throw becomes a generic 500.
    */
-  handle(context: HandlerContext<TUser>, input: TInput): unknown
+  handle(context: HandlerContext<TUser>, input: TInput): TResult
 }
 
-/** Defines a handler with its input type inferred from `schema`. */
-export function defineHandler<TUser = unknown, TInput = Readonly<Record<string, unknown>>>(
-  handler: Handler<TUser, TInput>,
-): Handler<TUser, TInput> {
+/** Defines a handler with its input type inferred from `schema` and its reply from `handle`. */
+export function defineHandler<
+  TUser = unknown,
+  TInput = Readonly<Record<string, unknown>>,
+  TResult = unknown,
+>(handler: Handler<TUser, TInput, TResult>): Handler<TUser, TInput, TResult> {
   return handler
 }
 

@@ -197,6 +197,13 @@ export interface GatewayOptions<TUser = unknown> {
   readonly staleConnectionMs?: number | undefined
   /** How long disconnected records are kept before `cleanup` deletes them. Default 0. */
   readonly disconnectedRetentionMs?: number | undefined
+  /**
+   * Speak the client protocol of `@apigw-ws/client` (see `docs/client.md`): messages carrying
+   * `$id` get a reply envelope (refusals as `{ status, message }`, sent with HTTP 200), the
+   * `$heartbeat` action is answered by a built-in no-op, and every `send.*` payload carries a
+   * message id (`{ $mid, data }`). Default `false`: responses and payloads are unchanged.
+   */
+  readonly clientProtocol?: boolean | undefined
   /** Receives operator events. Must not throw (errors are swallowed). */
   readonly onEvent?: EventListener | undefined
   readonly clock?: Clock | undefined
@@ -242,6 +249,7 @@ export interface Config<TUser> {
   readonly send: { readonly concurrency: number; readonly pageSize: number }
   readonly staleConnectionMs: number
   readonly disconnectedRetentionMs: number
+  readonly clientProtocol: boolean
   readonly onEvent: EventListener | null
   readonly clock: Clock
 }
@@ -540,6 +548,7 @@ export function normalizeOptions<TUser>(options: GatewayOptions<TUser>): Config<
       'disconnectedRetentionMs',
       0,
     ),
+    clientProtocol: optionalBoolean(options.clientProtocol, 'clientProtocol'),
     onEvent: options.onEvent ?? null,
     clock: options.clock ?? systemClock,
   })

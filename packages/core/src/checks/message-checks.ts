@@ -4,6 +4,7 @@
  * hold, and the payload must satisfy the handler's schema.
  */
 import { decodeBody, parseJsonObject } from '../body.js'
+import { HEARTBEAT_ACTION, heartbeatHandler } from '../client-protocol.js'
 import { guard } from '../failures.js'
 import { reject } from '../rejections.js'
 import { isHandlerName } from '../validators.js'
@@ -35,7 +36,8 @@ export async function knownConnection<TUser>(state: RequestState<TUser>): Promis
 
 /**
  * Selects the handler: the first of `handlerKeys` present in the message (it must be a string),
- * else the custom route's name, else `default`. Only explicitly registered names are served;
+ * else the custom route's name, else `default`; `$heartbeat` is the client protocol's built-in
+ * no-op when `clientProtocol` is on. Only explicitly registered names are served;
  * an unknown name is refused, never routed to `default`.
  */
 export function selectHandler<TUser>(state: RequestState<TUser>): StepResult {
@@ -49,6 +51,10 @@ export function selectHandler<TUser>(state: RequestState<TUser>): StepResult {
     }
   }
   if (name === undefined) name = state.route === '$default' ? 'default' : state.route
+  if (name === HEARTBEAT_ACTION && config.clientProtocol) {
+    state.handler = heartbeatHandler
+    return undefined
+  }
   const handler = isHandlerName(name) ? config.handlers.get(name) : undefined
   if (handler === undefined) return reject('HANDLER_UNKNOWN')
   state.handler = handler

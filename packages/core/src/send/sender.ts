@@ -49,6 +49,11 @@ export interface SenderOptions {
   readonly concurrency?: number
   /** Connections read from the store per page (default {@link DEFAULT_SEND_PAGE_SIZE}; 1–10000). */
   readonly pageSize?: number
+  /**
+   * Turns a payload into the bytes to post, once per call (default `encodePayload`). Must throw
+   * `PayloadTooLargeError` above 128 KiB like the default; the client protocol adds message ids.
+   */
+  readonly encode?: (data: SendData) => Uint8Array
 }
 
 /** Per-call options of every send. */
@@ -150,6 +155,7 @@ export function createSender(options: SenderOptions): Sender {
   const config = normalize(options)
   const { store, connections: transport, clock, onEvent, concurrency, pageSize } = config
   const connectionStore: ConnectionStore = store.connections
+  const encode = options.encode ?? encodePayload
 
   function emit(event: GatewayEvent): void {
     if (onEvent === undefined) return
@@ -315,7 +321,7 @@ export function createSender(options: SenderOptions): Sender {
   return Object.freeze({
     async toConnection(connectionId, data, opts) {
       checkSendOptions(opts)
-      const bytes = encodePayload(data)
+      const bytes = encode(data)
       const report = new ReportBuilder()
       const record = await single(report, connectionId, opts)
       if (record !== null) await postTo(bytes, opts?.signal)(report, record)
@@ -325,7 +331,7 @@ export function createSender(options: SenderOptions): Sender {
     async toUser(userId, data, opts) {
       checkSendOptions(opts)
       checkName('userId', userId)
-      const bytes = encodePayload(data)
+      const bytes = encode(data)
       return many('user', opts, lister({ userId }), postTo(bytes, opts?.signal))
     },
 
@@ -333,7 +339,7 @@ export function createSender(options: SenderOptions): Sender {
       checkSendOptions(opts)
       checkName('channel', channel)
       const except = exceptSet(opts?.except)
-      const bytes = encodePayload(data)
+      const bytes = encode(data)
       const keep =
         except.size === 0 ? undefined : (r: ConnectionRecord) => !except.has(r.connectionId)
       return many('channel', opts, lister({ channel }, keep), postTo(bytes, opts?.signal))
@@ -341,7 +347,7 @@ export function createSender(options: SenderOptions): Sender {
 
     async broadcast(data, opts) {
       checkSendOptions(opts)
-      const bytes = encodePayload(data)
+      const bytes = encode(data)
       return many('broadcast', opts, lister({ all: true }), postTo(bytes, opts?.signal))
     },
 

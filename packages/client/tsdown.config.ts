@@ -1,0 +1,11 @@
+import { defineConfig } from 'tsdown'
+
+export default defineConfig({
+  entry: ['src/index.ts'],
+  format: 'esm',
+  dts: true,
+  platform: 'neutral',
+  sourcemap: true,
+  clean: true,
+  fixedExtension: false,
+})
