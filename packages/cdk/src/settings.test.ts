@@ -24,6 +24,7 @@ describe('webSocketSettings', () => {
       sourceIpHeader: 'x-apigw-source-ip',
       mapStage: true,
       routeKeyHeader: null,
+      domainNameHeader: null,
       selectionKey: 'action',
       routes: [],
       twoWayRoutes: [],
@@ -102,6 +103,7 @@ describe('gatewayOptions', () => {
     const settings = webSocketSettings({
       secretHeader: 'x-my-secret',
       sourceIpHeader: 'x-my-ip',
+      domainNameHeader: 'x-my-domain',
       selectionKey: 'op',
       routes: ['who'],
     })
@@ -131,11 +133,16 @@ describe('gatewayOptions', () => {
     const connect = http.connect({
       connectionId: 'connB=',
       token,
-      headers: { 'x-my-ip': '198.51.100.7', 'x-apigw-stage': 'prod' },
+      headers: {
+        'x-my-ip': '198.51.100.7',
+        'x-apigw-stage': 'prod',
+        'x-my-domain': 'ws.example.com',
+      },
     })
     expect((await gateway.handle(connect)).status).toBe(200)
     // The mapped stage is stored, so the sender can derive the connection's endpoint.
     expect((await store.connections.get('connB='))?.stage).toBe('prod')
+    expect((await store.connections.get('connB='))?.domainName).toBe('ws.example.com')
     // API Gateway routed `{ op: 'who' }` to the `who` route; core picks the same handler and
     // ignores the `handler`/`action` keys core would otherwise look at first.
     const message = http.message({

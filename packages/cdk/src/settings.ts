@@ -45,6 +45,11 @@ export interface WebSocketSettingsInput {
    */
   readonly routeKeyHeader?: string | undefined
   /**
+   * Lower-case header mapped from `context.domainName` (core's `domainNameHeader`), so each
+   * connection records the domain clients reached (a custom domain). Default none.
+   */
+  readonly domainNameHeader?: string | undefined
+  /**
    * The message key that names the route and the handler: API Gateway's route selection
    * expression is `$request.body.<key>`, and core's `handlerKeys` is `[<key>]`. Default `action`.
    */
@@ -65,6 +70,7 @@ export interface WebSocketSettings {
   readonly sourceIpHeader: string | null
   readonly mapStage: boolean
   readonly routeKeyHeader: string | null
+  readonly domainNameHeader: string | null
   readonly selectionKey: string
   readonly routes: readonly string[]
   readonly twoWayRoutes: readonly string[]
@@ -96,6 +102,7 @@ export interface SettingsGatewayOptions {
   readonly sourceIpHeader?: string
   readonly routeKeyHeader?: string
   readonly stageHeader?: string
+  readonly domainNameHeader?: string
   readonly handlerKeys: readonly string[]
   readonly apiIds?: readonly string[]
 }
@@ -158,9 +165,15 @@ export function webSocketSettings(input: WebSocketSettingsInput = {}): WebSocket
       : header(input.sourceIpHeader ?? DEFAULT_SOURCE_IP_HEADER, 'sourceIpHeader')
   const routeKeyHeader =
     input.routeKeyHeader === undefined ? null : header(input.routeKeyHeader, 'routeKeyHeader')
-  const headers = [secretHeader, sourceIpHeader, routeKeyHeader].filter((h) => h !== null)
+  const domainNameHeader =
+    input.domainNameHeader === undefined ? null : header(input.domainNameHeader, 'domainNameHeader')
+  const headers = [secretHeader, sourceIpHeader, routeKeyHeader, domainNameHeader].filter(
+    (h) => h !== null,
+  )
   if (new Set(headers).size !== headers.length) {
-    throw new TypeError('secretHeader, sourceIpHeader and routeKeyHeader must differ')
+    throw new TypeError(
+      'secretHeader, sourceIpHeader, routeKeyHeader and domainNameHeader must differ',
+    )
   }
   if (input.mapStage !== undefined && typeof input.mapStage !== 'boolean') {
     throw new TypeError('mapStage must be a boolean')
@@ -189,6 +202,7 @@ export function webSocketSettings(input: WebSocketSettingsInput = {}): WebSocket
     sourceIpHeader,
     mapStage: input.mapStage ?? true,
     routeKeyHeader,
+    domainNameHeader,
     selectionKey,
     routes: Object.freeze(routes),
     twoWayRoutes: Object.freeze(twoWayRoutes),
@@ -221,6 +235,7 @@ export function gatewayOptions(
     options.secretHeader = settings.secretHeader
     if (settings.sourceIpHeader !== null) options.sourceIpHeader = settings.sourceIpHeader
     if (settings.routeKeyHeader !== null) options.routeKeyHeader = settings.routeKeyHeader
+    if (settings.domainNameHeader !== null) options.domainNameHeader = settings.domainNameHeader
     // Core reads a stage header only when named: API Gateway forwards client headers on $connect.
     if (settings.mapStage) options.stageHeader = STAGE_HEADER
     if (runtime.integrationSecret !== undefined) {

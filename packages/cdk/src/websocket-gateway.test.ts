@@ -384,6 +384,12 @@ describe('WebSocketGateway secret sources', () => {
     const fromSsm = new WebSocketGateway(stack, 'FromSsm', {
       backend: WebSocketBackend.http('https://app.example.com/ws'),
       secret: IntegrationSecret.fromSsmParameter('/app/ws-secret'),
+      settings: webSocketSettings({
+        sourceIpHeader: false,
+        mapStage: false,
+        routeKeyHeader: 'x-apigw-route-key',
+        domainNameHeader: 'x-apigw-domain',
+      }),
     })
     const reader = new iam.Role(stack, 'Reader', {
       assumedBy: new iam.ServicePrincipal('ecs-tasks.amazonaws.com'),
@@ -424,6 +430,20 @@ describe('WebSocketGateway secret sources', () => {
     const params = secretParams('FromSsm')
     expect(params).toHaveLength(3)
     for (const p of params) expect(p).toBe("'{{resolve:ssm:/app/ws-secret}}'")
+  })
+
+  it('maps exactly the headers the settings name', () => {
+    const integrations = Object.entries(resources(template, 'AWS::ApiGatewayV2::Integration'))
+    const fromSsm = integrations.filter(([id]) => id.startsWith('FromSsm'))
+    expect(fromSsm).toHaveLength(3)
+    for (const [, integration] of fromSsm) {
+      expect(integration.Properties.RequestParameters).toEqual({
+        'integration.request.header.connectionid': 'context.connectionId',
+        'integration.request.header.x-apigw-secret': "'{{resolve:ssm:/app/ws-secret}}'",
+        'integration.request.header.x-apigw-route-key': 'context.routeKey',
+        'integration.request.header.x-apigw-domain': 'context.domainName',
+      })
+    }
   })
 
   it('tells the backend where the secret is, and grants reading it', () => {

@@ -326,6 +326,9 @@ export class WebSocketGateway extends Construct {
     if (settings.routeKeyHeader !== null) {
       parameters[`integration.request.header.${settings.routeKeyHeader}`] = 'context.routeKey'
     }
+    if (settings.domainNameHeader !== null) {
+      parameters[`integration.request.header.${settings.domainNameHeader}`] = 'context.domainName'
+    }
     return parameters
   }
 

@@ -55,8 +55,14 @@ export interface Expectations {
   readonly mount?: string | undefined
   /** Core's `secretHeader`. Default `x-apigw-secret`. */
   readonly secretHeader: string
-  /** Core's `sourceIpHeader`, when the app reads one. */
+  /** Core's `sourceIpHeader`, when the app sets one. */
   readonly sourceIpHeader?: string | undefined
+  /** Core's `stageHeader`, when the app sets one. */
+  readonly stageHeader?: string | undefined
+  /** Core's `domainNameHeader`, when the app sets one. */
+  readonly domainNameHeader?: string | undefined
+  /** Core's `routeKeyHeader`, when the app sets one. */
+  readonly routeKeyHeader?: string | undefined
   /** Core's `handlerKeys`. Default `['handler', 'action']`. */
   readonly handlerKeys: readonly string[]
   /** Route keys whose handler returns a value (need a route response). */
@@ -72,15 +78,28 @@ export type FindingCode =
   | 'CONNECTION_ID_MAPPING_WRONG'
   | 'SECRET_MAPPING_MISSING'
   | 'SECRET_MAPPING_WRONG'
-  | 'STAGE_MAPPING_WRONG'
-  | 'SOURCE_IP_MAPPING_WRONG'
-  | 'SOURCE_IP_MAPPING_MISSING'
+  | `${MappingCode}_MAPPING_MISSING`
+  | `${MappingCode}_MAPPING_WRONG`
   | 'INTEGRATION_URI_MISMATCH'
   | 'ROUTE_SELECTION_MISMATCH'
   | 'ROUTE_RESPONSE_MISSING'
   | 'ACCESS_LOG_QUERY_STRING'
   | 'THROTTLING_MISSING'
   | 'LAMBDA_NOT_PROXY'
+
+/** The optional header mappings core reads when an option names the header. */
+type MappingCode = 'STAGE' | 'SOURCE_IP' | 'DOMAIN_NAME' | 'ROUTE_KEY'
+
+const OPTIONAL_MAPPINGS: readonly {
+  readonly option: 'stageHeader' | 'sourceIpHeader' | 'domainNameHeader' | 'routeKeyHeader'
+  readonly from: string
+  readonly code: MappingCode
+}[] = [
+  { option: 'stageHeader', from: 'context.stage', code: 'STAGE' },
+  { option: 'sourceIpHeader', from: 'context.identity.sourceIp', code: 'SOURCE_IP' },
+  { option: 'domainNameHeader', from: 'context.domainName', code: 'DOMAIN_NAME' },
+  { option: 'routeKeyHeader', from: 'context.routeKey', code: 'ROUTE_KEY' },
+]
 
 /** One misconfiguration and its fix. */
 export interface Finding {
@@ -246,30 +265,23 @@ function checkIntegration(
       `set ${HEADER_PARAM}${expected.secretHeader} to '<your secret>' (the value core's integrationSecret lists)`,
     )
   }
-  const stage = params[`${HEADER_PARAM}x-apigw-stage`]
-  if (stage !== undefined && stage !== 'context.stage') {
-    add(
-      'STAGE_MAPPING_WRONG',
-      r,
-      `integration of ${r} maps x-apigw-stage from ${stage}`,
-      `set ${HEADER_PARAM}x-apigw-stage to context.stage, or remove it`,
-    )
-  }
-  if (expected.sourceIpHeader !== undefined) {
-    const ip = params[`${HEADER_PARAM}${expected.sourceIpHeader}`]
-    if (ip === undefined) {
+  for (const mapping of OPTIONAL_MAPPINGS) {
+    const header = expected[mapping.option]
+    if (header === undefined) continue
+    const value = params[`${HEADER_PARAM}${header}`]
+    if (value === undefined) {
       add(
-        'SOURCE_IP_MAPPING_MISSING',
+        `${mapping.code}_MAPPING_MISSING`,
         r,
-        `integration of ${r} does not map ${expected.sourceIpHeader}, which core's sourceIpHeader reads`,
-        `add request parameter ${HEADER_PARAM}${expected.sourceIpHeader} = context.identity.sourceIp`,
+        `integration of ${r} does not map ${header}, which core's ${mapping.option} reads`,
+        `add request parameter ${HEADER_PARAM}${header} = ${mapping.from}`,
       )
-    } else if (ip !== 'context.identity.sourceIp') {
+    } else if (value !== mapping.from) {
       add(
-        'SOURCE_IP_MAPPING_WRONG',
+        `${mapping.code}_MAPPING_WRONG`,
         r,
-        `integration of ${r} maps ${expected.sourceIpHeader} from ${ip}`,
-        `set ${HEADER_PARAM}${expected.sourceIpHeader} to context.identity.sourceIp`,
+        `integration of ${r} maps ${header} from ${value}`,
+        `set ${HEADER_PARAM}${header} to ${mapping.from}`,
       )
     }
   }

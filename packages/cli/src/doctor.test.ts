@@ -66,6 +66,14 @@ const CASES: readonly {
     },
   },
   {
+    id: 'nostage',
+    code: 'STAGE_MAPPING_MISSING',
+    route: '$connect',
+    change: (a) => {
+      delete a.integrations[0]!.requestParameters['integration.request.header.x-apigw-stage']
+    },
+  },
+  {
     id: 'wrongip',
     code: 'SOURCE_IP_MAPPING_WRONG',
     route: 'chat',
@@ -149,6 +157,8 @@ const COMMON = [
   'who',
   '--source-ip-header',
   'x-apigw-source-ip',
+  '--stage-header',
+  'x-apigw-stage',
 ]
 
 describe('apigw-ws doctor against the API Gateway v2 wire protocol', () => {

@@ -29,6 +29,9 @@ Options:
   --two-way <routes>       comma-separated two-way route keys (need a route response)
   --secret-header <name>   core's secretHeader (default: x-apigw-secret)
   --source-ip-header <h>   core's sourceIpHeader, when the app sets one
+  --stage-header <h>       core's stageHeader, when the app sets one (e.g. x-apigw-stage)
+  --domain-name-header <h> core's domainNameHeader, when the app sets one
+  --route-key-header <h>   core's routeKeyHeader, when the app sets one
   --handler-keys <keys>    core's handlerKeys, comma-separated (default: handler,action)
   --endpoint <url>         API Gateway endpoint override (VPC endpoints, tests)
   --json                   print the report as JSON
@@ -125,6 +128,9 @@ export async function doctorCommand(argv: readonly string[], io: CliIo): Promise
     'two-way': { type: 'string' },
     'secret-header': { type: 'string' },
     'source-ip-header': { type: 'string' },
+    'stage-header': { type: 'string' },
+    'domain-name-header': { type: 'string' },
+    'route-key-header': { type: 'string' },
     'handler-keys': { type: 'string' },
     endpoint: { type: 'string' },
   })
@@ -159,6 +165,9 @@ export async function doctorCommand(argv: readonly string[], io: CliIo): Promise
     mount: args.mount,
     secretHeader: (args['secret-header'] ?? 'x-apigw-secret').toLowerCase(),
     sourceIpHeader: args['source-ip-header']?.toLowerCase(),
+    stageHeader: args['stage-header']?.toLowerCase(),
+    domainNameHeader: args['domain-name-header']?.toLowerCase(),
+    routeKeyHeader: args['route-key-header']?.toLowerCase(),
     handlerKeys,
     twoWayRoutes: [...twoWay],
   }
