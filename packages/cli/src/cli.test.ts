@@ -14,5 +14,5 @@ describe('the apigw-ws executable', () => {
     expect(result.status).toBe(2)
     expect(result.stderr).toContain('apigw-ws migrate: no database')
     expect(result.stdout).toBe('')
-  })
+  }, 60_000) // a child process compiling TypeScript on a loaded machine
 })
