@@ -42,18 +42,21 @@ function chunks<T>(items: readonly T[], size: number): T[][] {
   return out
 }
 
+/** `BatchGetItem` calls one `batchGet` keeps in flight. */
+const BATCH_GET_WIDTH = 4
+
 /**
  * Reads the items with `keys` from `tableName` with strongly consistent reads, in as few
- * `BatchGetItem` calls as the 100-key limit allows. Missing items are absent from the result;
- * the order of the result is unspecified.
+ * `BatchGetItem` calls as the 100-key limit allows (up to four at once). Missing items are absent
+ * from the result; the order of the result is unspecified.
  */
 export async function batchGet(
   client: DynamoDBClient,
   tableName: string,
   keys: readonly Item[],
 ): Promise<Item[]> {
-  const found: Item[] = []
-  for (const chunk of chunks(keys, BATCH_GET_MAX)) {
+  const pages = await mapBounded(chunks(keys, BATCH_GET_MAX), BATCH_GET_WIDTH, async (chunk) => {
+    const found: Item[] = []
     let pending: KeysAndAttributes | undefined = { Keys: chunk, ConsistentRead: true }
     for (let attempt = 0; pending !== undefined; attempt += 1) {
       if (attempt >= BATCH_ATTEMPTS) {
@@ -67,8 +70,9 @@ export async function batchGet(
       const left: KeysAndAttributes | undefined = result.UnprocessedKeys?.[tableName]
       pending = left?.Keys !== undefined && left.Keys.length > 0 ? left : undefined
     }
-  }
-  return found
+    return found
+  })
+  return pages.flat()
 }
 
 /**
