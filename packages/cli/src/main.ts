@@ -5,7 +5,7 @@
  */
 import { cleanupCommand } from './cleanup.js'
 import { doctorCommand } from './doctor.js'
-import { type CliIo, EXIT, UsageError } from './io.js'
+import { type CliIo, EXIT, printJson, UsageError } from './io.js'
 import { migrateCommand } from './migrate.js'
 
 /** `apigw-ws --help`. */
@@ -38,17 +38,20 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     io.stderr(`apigw-ws: unknown command "${name}"\n\n${HELP}`)
     return EXIT.USAGE
   }
+  const json = rest.includes('--json')
   try {
     return await command(rest, io)
   } catch (error) {
-    if (error instanceof UsageError) {
-      io.stderr(`apigw-ws ${name}: ${error.message}\n`)
-      return EXIT.USAGE
-    }
+    const usage = error instanceof UsageError
     const message = error instanceof Error ? error.message : String(error)
     const cause =
       error instanceof Error && error.cause instanceof Error ? `: ${error.cause.message}` : ''
-    io.stderr(`apigw-ws ${name} failed: ${message}${cause}\n`)
-    return EXIT.FINDINGS
+    io.stderr(
+      usage ? `apigw-ws ${name}: ${message}\n` : `apigw-ws ${name} failed: ${message}${cause}\n`,
+    )
+    // With --json, scripts also get the error as JSON on stdout.
+    if (json)
+      printJson(io, { error: { kind: usage ? 'usage' : 'failed', message: message + cause } })
+    return usage ? EXIT.USAGE : EXIT.FINDINGS
   }
 }

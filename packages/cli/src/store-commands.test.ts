@@ -189,6 +189,11 @@ describe('migrate and cleanup usage', () => {
     expect(mysql.code).toBe(2)
     expect(mysql.stderr).toContain('mysql://root:***@db/x')
     expect(mysql.stderr).not.toContain('hunter2')
+    const json = await run(['migrate', '--json'])
+    expect(json.code).toBe(2)
+    expect(JSON.parse(json.stdout)).toEqual({
+      error: { kind: 'usage', message: expect.stringContaining('set DATABASE_URL') },
+    })
   })
 
   it('refuses bad numbers and durations, and prints help', async () => {
