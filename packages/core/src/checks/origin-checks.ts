@@ -30,10 +30,19 @@ export function origin<TUser>(state: RequestState<TUser>): StepResult {
   return isOriginAllowed(value, config.allowedOrigins) ? undefined : reject('ORIGIN_REJECTED')
 }
 
-/** `Host` exactly one of `allowedHosts`, when configured. */
+/** Printable ASCII: what a host name can be. Lower-casing anything else folds look-alikes. */
+const ASCII_HOST = /^[\x21-\x7e]+$/
+
+/**
+ * `Host` exactly one of `allowedHosts`, when configured, compared case-insensitively over ASCII
+ * only: a non-ASCII value is refused before lower-casing, because Unicode case folding maps the
+ * Kelvin sign (U+212A) to `k` and would let `ws.\u212Aiosk.example` match `ws.kiosk.example`.
+ */
 export function host<TUser>(state: RequestState<TUser>): StepResult {
   const allowed = state.config.allowedHosts
   if (allowed === null) return undefined
-  const value = state.request.headers.host?.toLowerCase()
-  return value !== undefined && allowed.has(value) ? undefined : reject('HOST_REJECTED')
+  const value = state.request.headers.host
+  return value !== undefined && ASCII_HOST.test(value) && allowed.has(value.toLowerCase())
+    ? undefined
+    : reject('HOST_REJECTED')
 }
