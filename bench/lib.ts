@@ -36,21 +36,20 @@ export async function measure(
 
 /**
  * Measures variants alternately for `rounds` rounds (A B A B …) so drift hits every variant alike,
- * and keeps each variant's best round.
+ * and keeps each variant's median round (by throughput): a best round would hide GC and load.
  */
 export async function compare(
   rounds: number,
   variants: ReadonlyArray<() => Promise<Measurement>>,
 ): Promise<Measurement[]> {
-  const best: (Measurement | undefined)[] = variants.map(() => undefined)
+  const all: Measurement[][] = variants.map(() => [])
   for (let r = 0; r < rounds; r++) {
-    for (const [i, run] of variants.entries()) {
-      const m = await run()
-      const prev = best[i]
-      if (prev === undefined || opsPerSecond(m) > opsPerSecond(prev)) best[i] = m
-    }
+    for (const [i, run] of variants.entries()) all[i]?.push(await run())
   }
-  return best.filter((m): m is Measurement => m !== undefined)
+  return all.map((ms) => {
+    const sorted = [...ms].sort((x, y) => opsPerSecond(x) - opsPerSecond(y))
+    return sorted[(sorted.length - 1) >> 1] as Measurement
+  })
 }
 
 /** Prints a table of measurements with each one's ratio to `baseline` (default: the first). */

@@ -29,7 +29,7 @@ import {
 import { compare, type Measurement, measure, opsPerSecond, report } from './lib.js'
 
 const CONCURRENCY = 32
-const ROUNDS = 3
+const ROUNDS = 5
 const SQLITE_OPS = 3_000
 const POSTGRES_OPS = 3_000
 const SECRET = 'bench-integration-secret'
@@ -212,7 +212,15 @@ async function sqliteBench(storage: 'file' | 'memory'): Promise<void> {
     }),
   })
   try {
-    for (const prefix of ['direct_', 'store_', 'gateway_', 'cstore_', 'cgateway_']) {
+    for (const prefix of [
+      'direct_',
+      'store_',
+      'gateway_',
+      'cstore_',
+      'cgateway_',
+      'dstore_',
+      'dgateway_',
+    ]) {
       await migrate(db, { tablePrefix: prefix })
     }
     const q = connectSql('direct_', () => '?')
@@ -224,6 +232,10 @@ async function sqliteBench(storage: 'file' | 'memory'): Promise<void> {
     const gateway = benchGateway(kyselyStore({ db, tablePrefix: 'gateway_' }))
     const cachedStore = kyselyStore({ db: cached, tablePrefix: 'cstore_' })
     const cachedGateway = benchGateway(kyselyStore({ db: cached, tablePrefix: 'cgateway_' }))
+    const directStore = kyselyStore({ db, tablePrefix: 'dstore_', sqliteDatabase: raw })
+    const directGateway = benchGateway(
+      kyselyStore({ db, tablePrefix: 'dgateway_', sqliteDatabase: raw }),
+    )
 
     const rows = await compare(ROUNDS, [
       async () => {
@@ -255,6 +267,13 @@ async function sqliteBench(storage: 'file' | 'memory'): Promise<void> {
       () => measureStore('kyselyStore calls, cachedStatements', cachedStore, SQLITE_OPS),
       () =>
         measureGateway('gateway.handle + kyselyStore, cachedStatements', cachedGateway, SQLITE_OPS),
+      () => measureStore('kyselyStore calls, sqliteDatabase (direct)', directStore, SQLITE_OPS),
+      () =>
+        measureGateway(
+          'gateway.handle + kyselyStore, sqliteDatabase (direct)',
+          directGateway,
+          SQLITE_OPS,
+        ),
     ])
     report(`$connect on SQLite (${storage}, WAL), ${CONCURRENCY} concurrent callers`, rows)
     printRatios(`SQLite (${storage})`, rows)

@@ -17,10 +17,14 @@ const noPostgres = skipWithoutPostgres('the conformance suite (testStore) on Pos
 /** Where each store under test lives, so `destroy` and `inspect` can reach its tables. */
 const homes = new WeakMap<Store, { readonly database: TestDatabase; readonly prefix: string }>()
 
-async function storeIn(database: TestDatabase): Promise<Store> {
+async function storeIn(database: TestDatabase, direct = false): Promise<Store> {
   const prefix = uniquePrefix('conf')
   await migrate(database.db, { tablePrefix: prefix })
-  const store = kyselyStore({ db: database.db, tablePrefix: prefix })
+  const store = kyselyStore({
+    db: database.db,
+    tablePrefix: prefix,
+    ...(direct ? { sqliteDatabase: database.sqlite } : {}),
+  })
   homes.set(store, { database, prefix })
   return store
 }
@@ -44,6 +48,21 @@ testStore({
 testStore({
   name: 'kysely (sqlite, file)',
   create: () => storeIn(sqliteFile()),
+  destroy: (store) => home(store).database.close(),
+  inspect,
+})
+
+// The direct path (statements on the better-sqlite3 database itself), held to the same suite.
+testStore({
+  name: 'kysely (sqlite, memory, direct)',
+  create: () => storeIn(sqliteMemory(), true),
+  destroy: (store) => home(store).database.close(),
+  inspect,
+})
+
+testStore({
+  name: 'kysely (sqlite, file, direct)',
+  create: () => storeIn(sqliteFile(), true),
   destroy: (store) => home(store).database.close(),
   inspect,
 })

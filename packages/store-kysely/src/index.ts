@@ -10,5 +10,6 @@ export type { MigrationOptions, MigrationResult, StoreMigration } from './migrat
 export { migrate, migrations, migrationTableNames } from './migrations.js'
 export type { ErrorEmittingClient, ErrorEmittingPool, PoolErrorOptions } from './pool-errors.js'
 export { handlePoolErrors } from './pool-errors.js'
+export type { DirectSqliteDatabase, DirectSqliteStatement } from './sqlite-direct.js'
 export type { StatementCacheOptions } from './sqlite-statement-cache.js'
 export { cachedStatements } from './sqlite-statement-cache.js'

@@ -23,8 +23,9 @@ import type {
 } from '@apigw-ws/core'
 import { type Kysely, type RawBuilder, sql } from 'kysely'
 import { type KyselyStoreDialect, resolveDialect } from './dialect.js'
-import { prepare } from './prepared.js'
+import { prepare, type QueryRunner } from './prepared.js'
 import { checkTablePrefix, DEFAULT_TABLE_PREFIX, type StoreDatabase, tableNames } from './schema.js'
+import { type DirectSqliteDatabase, directSqliteRunner } from './sqlite-direct.js'
 import { tablePrefixPlugin } from './table-prefix-plugin.js'
 
 /** Options for {@link kyselyStore}. */
@@ -45,6 +46,14 @@ export interface KyselyStoreOptions<DB> {
    * when omitted; set it for a third-party dialect that speaks SQLite or PostgreSQL SQL.
    */
   readonly dialect?: KyselyStoreDialect | undefined
+  /**
+   * SQLite only: the better-sqlite3 `Database` that `db`'s `SqliteDialect` was given. The store
+   * then runs its statements on it directly, as cached prepared statements, synchronously
+   * (about twice the throughput on a CPU-bound store; see `pnpm bench store-kysely`); while a
+   * transaction is open on the connection, they go through `db` as usual and wait for it.
+   * Passing another database than `db`'s would split the store across two databases.
+   */
+  readonly sqliteDatabase?: DirectSqliteDatabase | undefined
 }
 
 /** How many ids one `IN (…)` list binds at most (well under every driver's parameter limit). */
@@ -420,6 +429,8 @@ export function kyselyStore<DB>(options: KyselyStoreOptions<DB>): Store {
   // Compiled statements already carry the physical table names, so they run on the instance
   // without plugins: nothing left to transform, in the query or in its result.
   const runner = bare
+  // Single statements outside the store's transactions: directly on SQLite when allowed.
+  const exec = directRunner(options.sqliteDatabase, dialect, bare)
 
   const connections: ConnectionStore = Object.freeze({
     async create(connection: NewConnection): Promise<boolean> {
@@ -435,7 +446,7 @@ export function kyselyStore<DB>(options: KyselyStoreOptions<DB>): Store {
         now: connection.connectedAt,
       }
       if (channels.length === 0) {
-        return (await q.createConnection.run(runner, params)).rows.length > 0
+        return (await q.createConnection.run(exec, params)).rows.length > 0
       }
       // The record and its channels appear together or not at all.
       return runner.transaction().execute(async (trx) => {
@@ -450,33 +461,33 @@ export function kyselyStore<DB>(options: KyselyStoreOptions<DB>): Store {
 
     async get(connectionId: string): Promise<ConnectionRecord | null> {
       assertText('connections.get', 'connectionId', connectionId)
-      const [row] = (await q.get.run(runner, { id: connectionId })).rows
+      const [row] = (await q.get.run(exec, { id: connectionId })).rows
       return row === undefined ? null : toConnection(row)
     },
 
     async touch(connectionId: string, now: number): Promise<ConnectionRecord | null> {
       assertText('connections.touch', 'connectionId', connectionId)
       assertTime('connections.touch', 'now', now)
-      const [row] = (await q.touch.run(runner, { id: connectionId, now })).rows
+      const [row] = (await q.touch.run(exec, { id: connectionId, now })).rows
       return row === undefined ? null : toConnection(row)
     },
 
     async disconnect(connectionId: string, now: number): Promise<boolean> {
       assertText('connections.disconnect', 'connectionId', connectionId)
       assertTime('connections.disconnect', 'now', now)
-      return (await q.disconnect.run(runner, { id: connectionId, now })).rows.length > 0
+      return (await q.disconnect.run(exec, { id: connectionId, now })).rows.length > 0
     },
 
     async subscribe(connectionId: string, channel: string): Promise<boolean> {
       assertText('connections.subscribe', 'connectionId', connectionId)
       assertText('connections.subscribe', 'channel', channel)
-      return (await q.subscribe.run(runner, { id: connectionId, channel })).rows.length > 0
+      return (await q.subscribe.run(exec, { id: connectionId, channel })).rows.length > 0
     },
 
     async unsubscribe(connectionId: string, channel: string): Promise<boolean> {
       assertText('connections.unsubscribe', 'connectionId', connectionId)
       assertText('connections.unsubscribe', 'channel', channel)
-      return (await q.unsubscribe.run(runner, { id: connectionId, channel })).rows.length > 0
+      return (await q.unsubscribe.run(exec, { id: connectionId, channel })).rows.length > 0
     },
 
     async list(filter: ConnectionFilter, request: PageRequest): Promise<Page<ConnectionRecord>> {
@@ -492,13 +503,13 @@ export function kyselyStore<DB>(options: KyselyStoreOptions<DB>): Store {
       const p = { cursor: cursor ?? '', limit: limit + 1 }
       const { rows } =
         selector === 'all'
-          ? await q.listAll.run(runner, p)
+          ? await q.listAll.run(exec, p)
           : selector === 'userId'
-            ? await q.listByUser.run(runner, {
+            ? await q.listByUser.run(exec, {
                 ...p,
                 userId: (filter as { userId: string }).userId,
               })
-            : await q.listByChannel.run(runner, {
+            : await q.listByChannel.run(exec, {
                 ...p,
                 channel: (filter as { channel: string }).channel,
               })
@@ -516,7 +527,7 @@ export function kyselyStore<DB>(options: KyselyStoreOptions<DB>): Store {
       assertText('tokens.put', 'hash', token.hash)
       assertText('tokens.put', 'userId', token.userId)
       assertTime('tokens.put', 'expiresAt', token.expiresAt)
-      await q.putToken.run(runner, {
+      await q.putToken.run(exec, {
         hash: token.hash,
         userId: token.userId,
         sessionHash: token.sessionHash ?? null,
@@ -531,7 +542,7 @@ export function kyselyStore<DB>(options: KyselyStoreOptions<DB>): Store {
     ): Promise<TokenRecord | null> {
       assertText('tokens.consume', 'hash', hash)
       assertTime('tokens.consume', 'now', options.now)
-      const { rows } = await q.consume.run(runner, {
+      const { rows } = await q.consume.run(exec, {
         hash,
         sessionHash: options.sessionHash ?? null,
         now: options.now,
@@ -552,7 +563,7 @@ export function kyselyStore<DB>(options: KyselyStoreOptions<DB>): Store {
       assertCount('limits.hit', 'rule.limit', rule.limit, 0)
       assertCount('limits.hit', 'rule.windowMs', rule.windowMs, 1)
       assertTime('limits.hit', 'now', now)
-      const [row] = (await q.hit.run(runner, { key, now, resetAt: now + rule.windowMs })).rows
+      const [row] = (await q.hit.run(exec, { key, now, resetAt: now + rule.windowMs })).rows
       if (row === undefined) throw new Error('limits.hit: the upsert returned no row')
       const count = Number(row.count)
       return Object.freeze({ allowed: count <= rule.limit, count, resetAt: Number(row.reset_at) })
@@ -631,4 +642,24 @@ export function kyselyStore<DB>(options: KyselyStoreOptions<DB>): Store {
   }
 
   return Object.freeze({ connections, tokens, limits, cleanup })
+}
+
+function directRunner(
+  database: DirectSqliteDatabase | undefined,
+  dialect: KyselyStoreDialect,
+  bare: Kysely<StoreDatabase>,
+): QueryRunner {
+  if (database === undefined) return bare
+  if (
+    dialect !== 'sqlite' ||
+    typeof database !== 'object' ||
+    database === null ||
+    typeof database.prepare !== 'function' ||
+    typeof database.inTransaction !== 'boolean'
+  ) {
+    throw new TypeError(
+      'kyselyStore: option "sqliteDatabase" must be the better-sqlite3 Database of an SQLite "db"',
+    )
+  }
+  return directSqliteRunner(database, bare)
 }

@@ -37,18 +37,20 @@ export interface TestDatabase {
   readonly name: string
   readonly dialect: KyselyStoreDialect
   readonly db: Kysely<unknown>
+  /** SQLite only: the better-sqlite3 database behind `db` (for the store's direct path). */
+  readonly sqlite?: Database.Database
   readonly close: () => Promise<void>
 }
 
 /** A fresh in-memory SQLite database. */
 export function sqliteMemory(): TestDatabase {
-  const db = new Kysely<unknown>({
-    dialect: new SqliteDialect({ database: new Database(':memory:') }),
-  })
+  const sqlite = new Database(':memory:')
+  const db = new Kysely<unknown>({ dialect: new SqliteDialect({ database: sqlite }) })
   return {
     name: 'sqlite (memory)',
     dialect: 'sqlite',
     db,
+    sqlite,
     close: () => db.destroy(),
   }
 }
@@ -64,6 +66,7 @@ export function sqliteFile(): TestDatabase {
     name: 'sqlite (file)',
     dialect: 'sqlite',
     db,
+    sqlite: database,
     close: async () => {
       await db.destroy()
       rmSync(dir, { recursive: true, force: true })
