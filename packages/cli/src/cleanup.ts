@@ -1,7 +1,8 @@
 /**
  * `apigw-ws cleanup`: sweeps the Kysely store (expired tokens, ended rate-limit windows,
  * disconnected and stale connections) with core's `cleanupStore`, once or every `--interval`
- * until interrupted or `--max-runs` sweeps have run.
+ * until interrupted or `--max-runs` sweeps have run. On an interval a failed sweep is reported
+ * and the next one still runs; the exit code is then 1.
  */
 import { type CleanupCounts, cleanupStore } from '@apigw-ws/core'
 import { kyselyStore } from '@apigw-ws/store-kysely'
@@ -70,17 +71,32 @@ export async function cleanupCommand(argv: readonly string[], io: CliIo): Promis
   }
   if (maxRuns < 1) throw new UsageError('--max-runs must be at least 1')
   const tablePrefix = args['table-prefix'] ?? 'apigw_'
-  const database = await openDatabase(args['database-url'] ?? io.env.DATABASE_URL)
+  const database = await openDatabase(args['database-url'] ?? io.env.DATABASE_URL, (error) =>
+    io.stderr(`apigw-ws cleanup: database connection lost: ${error.message}\n`),
+  )
   const store = kyselyStore({ db: database.db, tablePrefix })
   const signal = io.signal ?? new AbortController().signal
   const sleep = io.sleep ?? sleepFor
+  let failed = 0
   try {
     for (let run = 1; run <= maxRuns && !signal.aborted; run++) {
-      const counts: CleanupCounts = await cleanupStore(store, {
-        batchSize,
-        ...(staleConnectionMs === undefined ? {} : { staleConnectionMs }),
-        ...(disconnectedRetentionMs === undefined ? {} : { disconnectedRetentionMs }),
-      })
+      let counts: CleanupCounts
+      try {
+        counts = await cleanupStore(store, {
+          batchSize,
+          ...(staleConnectionMs === undefined ? {} : { staleConnectionMs }),
+          ...(disconnectedRetentionMs === undefined ? {} : { disconnectedRetentionMs }),
+        })
+      } catch (error) {
+        // One sweep: the failure is the result. On an interval: report it and try again next time.
+        if (intervalMs === undefined) throw error
+        failed++
+        const cause =
+          error instanceof Error && error.cause instanceof Error ? `: ${error.cause.message}` : ''
+        io.stderr(`apigw-ws cleanup: sweep ${run} failed: ${(error as Error).message}${cause}\n`)
+        if (run < maxRuns) await sleep(intervalMs, signal)
+        continue
+      }
       if (args.json === true) {
         printJson(io, { at: new Date().toISOString(), run, deleted: counts })
       } else {
@@ -88,9 +104,9 @@ export async function cleanupCommand(argv: readonly string[], io: CliIo): Promis
           `deleted ${counts.tokens} tokens, ${counts.rateLimits} rate-limit windows, ${counts.connections} connections\n`,
         )
       }
-      if (run < maxRuns && intervalMs !== undefined) await sleep(intervalMs, signal)
+      if (run < maxRuns) await sleep(intervalMs ?? 0, signal)
     }
-    return EXIT.OK
+    return failed === 0 ? EXIT.OK : EXIT.FINDINGS
   } finally {
     await database.close()
   }

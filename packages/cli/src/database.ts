@@ -3,6 +3,7 @@
  * `postgresql://` through pg, `sqlite:<path>` through better-sqlite3 (an optional peer, loaded
  * only when asked for). The URL's password never appears in messages.
  */
+import { handlePoolErrors } from '@apigw-ws/store-kysely'
 import { Kysely, PostgresDialect, SqliteDialect } from 'kysely'
 import { UsageError } from './io.js'
 
@@ -26,8 +27,15 @@ export function redactUrl(url: string): string {
   }
 }
 
-/** Opens `url`. Throws `UsageError` for a missing or unsupported URL or a missing driver. */
-export async function openDatabase(url: string | undefined): Promise<OpenDatabase> {
+/**
+ * Opens `url`. Throws `UsageError` for a missing or unsupported URL or a missing driver. A
+ * PostgreSQL connection dropped by the server is reported to `onError` instead of crashing the
+ * process (the query in flight still fails).
+ */
+export async function openDatabase(
+  url: string | undefined,
+  onError: (error: Error) => void = () => {},
+): Promise<OpenDatabase> {
   if (url === undefined || url === '') {
     throw new UsageError(
       'no database: pass --database-url or set DATABASE_URL (postgres://… or sqlite:<path>)',
@@ -35,7 +43,7 @@ export async function openDatabase(url: string | undefined): Promise<OpenDatabas
   }
   if (/^postgres(ql)?:\/\//.test(url)) {
     const { default: pg } = await import('pg')
-    const pool = new pg.Pool({ connectionString: url, max: 2 })
+    const pool = handlePoolErrors(new pg.Pool({ connectionString: url, max: 2 }), { onError })
     const db = new Kysely<unknown>({ dialect: new PostgresDialect({ pool }) })
     return { db, dialect: 'postgres', displayUrl: redactUrl(url), close: () => db.destroy() }
   }

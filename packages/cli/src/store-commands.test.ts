@@ -170,6 +170,15 @@ for (const target of TARGETS) {
       expect(result.stdout.trim().split('\n')).toHaveLength(2)
     })
 
+    it('keeps sweeping on an interval after a failed sweep, and exits 1', async () => {
+      const result = await run(
+        ['cleanup', '--table-prefix', 'never_migrated_', '--interval', '1s', '--max-runs', '2'],
+        { env: { DATABASE_URL: url }, sleep: async () => {} },
+      )
+      expect(result.code).toBe(1)
+      expect(result.stderr.match(/sweep \d failed/g)).toEqual(['sweep 1 failed', 'sweep 2 failed'])
+    })
+
     it('fails with exit 1 and the reason on tables that were never migrated', async () => {
       const result = await run(['cleanup', '--table-prefix', 'never_migrated_'], {
         env: { DATABASE_URL: url },
