@@ -87,6 +87,25 @@ describe('token variants, replay and the TTL boundary', () => {
   })
 })
 
+describe('token issuance from another site', () => {
+  it.each<[string, { method?: string; headers: Record<string, string> }, number]>([
+    ['a cross-site Origin', { headers: { origin: 'https://evil.example' } }, 403],
+    ['Sec-Fetch-Site: cross-site', { headers: { 'sec-fetch-site': 'cross-site' } }, 403],
+    ['no Origin and no Sec-Fetch-Site', { headers: {} }, 403],
+    ['a GET from the allowed Origin', { method: 'GET', headers: { origin: ORIGIN } }, 405],
+  ])('refuses %s without issuing a token', async (_label, request, status) => {
+    const kit = setup()
+    const response = await kit.gateway.issueToken({
+      method: request.method ?? 'POST',
+      headers: request.headers,
+      userId: 'victim',
+    })
+    expect(response.status).toBe(status)
+    expect(response.body ?? '').not.toMatch(/awst_/)
+    expect(kit.events.some((e) => e.type === 'token.issued')).toBe(false)
+  })
+})
+
 describe('origin and host variants', () => {
   const KIOSK_ORIGIN = 'https://kiosk.example.com'
   const KIOSK_HOST = 'ws.kiosk.example.com'
