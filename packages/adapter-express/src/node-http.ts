@@ -1,7 +1,8 @@
 /**
- * Translation between Node's HTTP objects and core's plain request/response values: header and
- * query copies with Fetch semantics (so core sees what `gateway.fetch` would), a body reader
- * that honours the size cap, and writers for core's responses. Nothing here decides anything.
+ * Translation between Node's HTTP objects and core's plain request/response values: a header
+ * copy with Fetch semantics (so core sees what `gateway.fetch` would), a body reader that
+ * honours the size cap and the body deadline, and a writer for core's responses. Nothing here
+ * decides anything.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { GatewayResponse } from '@apigw-ws/core'
@@ -24,53 +25,61 @@ export function headersOf(req: IncomingMessage): Record<string, string> {
   return headers
 }
 
-/** The path part of a request target (`/ws/connect?x=1` → `/ws/connect`). */
-export function pathOf(url: string): string {
-  const mark = url.indexOf('?')
-  return mark < 0 ? url : url.slice(0, mark)
-}
-
-/** What reading a body produced. */
-export type BodyRead = Uint8Array | 'too-large' | 'aborted'
-
 /**
- * Reads the request body, refusing a declared `Content-Length` over `max` without reading and
- * stopping (pausing the stream, keeping nothing) as soon as more than `max` bytes arrived.
- * Resolves `'aborted'` when the client goes away first. Never rejects.
+ * The body reader for `adapterOf(gateway).serve`: reads the request stream, stopping (pausing
+ * the stream, keeping nothing) as soon as more than `max` bytes arrived (`'too-large'`) or when
+ * `signal` aborts (the body deadline passed). Rejects when the client goes away first or the
+ * deadline passes. A declared `Content-Length` over the cap never gets here: the gateway refuses
+ * it from the head.
  */
-export function readBody(req: IncomingMessage, max: number): Promise<BodyRead> {
-  const declared = req.headers['content-length']
-  if (declared !== undefined && Number(declared) > max) return Promise.resolve('too-large')
-  return new Promise((resolve) => {
+export function readBody(
+  req: IncomingMessage,
+  max: number,
+  signal: AbortSignal,
+): Promise<Uint8Array | null | 'too-large'> {
+  return new Promise((resolve, reject) => {
     const chunks: Buffer[] = []
     let size = 0
     let settled = false
-    const settle = (result: BodyRead): void => {
-      if (settled) return
+    const finish = (): void => {
       settled = true
       req.off('data', onData)
       req.off('end', onEnd)
       req.off('error', onAborted)
       req.off('close', onClose)
-      resolve(result)
+      signal.removeEventListener('abort', onDeadline)
     }
     const onData = (chunk: Buffer): void => {
       size += chunk.length
       if (size > max) {
         req.pause()
         chunks.length = 0
-        settle('too-large')
+        finish()
+        resolve('too-large')
         return
       }
       chunks.push(chunk)
     }
     const onEnd = (): void => {
-      settle(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size))
+      if (settled) return
+      finish()
+      if (size === 0) resolve(null)
+      else resolve(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size))
     }
-    const onAborted = (): void => settle('aborted')
+    const fail = (reason: string): void => {
+      if (settled) return
+      req.pause()
+      chunks.length = 0
+      finish()
+      reject(new Error(reason))
+    }
+    const onAborted = (): void => fail('request aborted')
     const onClose = (): void => {
-      if (!req.readableEnded) settle('aborted')
+      if (!req.readableEnded) fail('request aborted')
     }
+    const onDeadline = (): void => fail('body deadline passed')
+    if (signal.aborted) return onDeadline()
+    signal.addEventListener('abort', onDeadline, { once: true })
     req.on('data', onData)
     req.on('end', onEnd)
     req.on('error', onAborted)

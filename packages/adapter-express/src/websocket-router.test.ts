@@ -11,6 +11,7 @@ import {
   type GatewayOptions,
   type GatewayRequest,
 } from '@apigw-ws/core'
+import { adapterOf } from '@apigw-ws/core/adapter'
 import { fakeClock, httpRequests } from '@apigw-ws/core/testing'
 import { memoryStore } from '@apigw-ws/store-memory'
 import express from 'express'
@@ -157,7 +158,10 @@ describe('request translation', () => {
     const base = await listen(app)
     const response = await post(
       base,
-      http.message({ connectionId: 'someConn123=', body: 'x'.repeat(gateway.maxBodyBytes + 1) }),
+      http.message({
+        connectionId: 'someConn123=',
+        body: 'x'.repeat(adapterOf(gateway).maxBodyBytes + 1),
+      }),
     )
     expect(response.status).toBe(413)
     expect(response.headers.get('connection')).toBe('close')
@@ -215,7 +219,7 @@ describe('body parsers before the router', () => {
     )
     expect(ok.status).toBe(200)
     expect(await ok.json()).toEqual({ echo: 'kept' })
-    const large = { action: 'echo', text: 'y'.repeat(gateway.maxBodyBytes) }
+    const large = { action: 'echo', text: 'y'.repeat(adapterOf(gateway).maxBodyBytes) }
     expect((await post(base, http.message({ connectionId, body: large }))).status).toBe(413)
   })
 

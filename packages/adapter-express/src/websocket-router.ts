@@ -1,15 +1,16 @@
 /**
  * `websocketRouter`: the Express 5 router API Gateway's HTTP integration calls. It serves
- * `POST /:route` under the app's mount path, translates the Node request into core's
- * `GatewayRequest` (headers and query with Fetch semantics, the raw body read here under
- * `gateway.maxBodyBytes`, the socket peer), runs `gateway.handle`, and writes core's response
- * back. It needs no body parser and never reads `req.ip`/`req.ips`, so `trust proxy` cannot
+ * `POST /:route` under the app's mount path, hands the request head (target, headers with Fetch
+ * semantics, the socket peer) and a body reader to core (`adapterOf(gateway).serve`, which checks
+ * the head before the body is read, then reads it under `maxBodyBytes` and `bodyTimeoutMs`), and
+ * writes core's response back. It needs no body parser and never reads `req.ip`/`req.ips`, so `trust proxy` cannot
  * change the client address core derives (core alone chooses the `X-Forwarded-For` entry).
  */
 import type { IncomingMessage } from 'node:http'
-import { type Gateway, parseQuery, type RouteKey, resolveRoute } from '@apigw-ws/core'
+import type { Gateway } from '@apigw-ws/core'
+import { adapterOf, type BodyReader, type GatewayAdapter } from '@apigw-ws/core/adapter'
 import { type Request as ExpressRequest, type Response as ExpressResponse, Router } from 'express'
-import { headersOf, pathOf, readBody, writeResponse } from './node-http.js'
+import { headersOf, readBody, writeResponse } from './node-http.js'
 
 /** Options for {@link websocketRouter}. */
 export interface WebSocketRouterOptions {
@@ -18,7 +19,8 @@ export interface WebSocketRouterOptions {
    * `rawBody` property of the request when it is a `Buffer`/`Uint8Array` or a string (what
    * `express.raw()`/`express.json()` leave when given
    * `verify: (req, _res, buf) => { req.rawBody = buf }`, and what several hosts set). When it
-   * returns bytes, they are the body core sees (and measures against `maxBodyBytes`); when it
+   * returns bytes, they are the body core sees (and measures against `maxBodyBytes`) once the
+   * head has passed its checks; when it
    * returns `undefined` the router reads the stream itself.
    */
   readonly rawBody?: (req: ExpressRequest) => Uint8Array | string | undefined
@@ -50,9 +52,11 @@ function wasConsumed(req: IncomingMessage): boolean {
  * `routeKeyHeader` option, the mapped header names the route instead). Only `POST /:route` is
  * matched; other methods and paths go on to the app's later routes with their body unread.
  *
- * The body: a declared `Content-Length` over `gateway.maxBodyBytes` is refused (413) without
- * reading; a streamed body stops being read as soon as it passes the cap, and the socket is
- * closed after the 413 instead of draining the rest. Raw bytes kept by a body parser are reused
+ * Head first: a request without the integration secret, with no valid connection id header, or
+ * at a path that names no route is refused before any body byte is read, and so is a declared
+ * `Content-Length` over the gateway's `maxBodyBytes` (413). A streamed body stops being read as
+ * soon as it passes the cap (413) or the `bodyTimeoutMs` deadline (408), and the socket is
+ * closed after such a refusal instead of draining the rest. Raw bytes kept by a body parser are reused
  * (see `rawBody`); if a parser consumed the body without keeping them, the request fails with a
  * {@link BodyAlreadyConsumedError} passed to the app's error handler (500) rather than a guess.
  * Every status, header and body comes from core. Requests are independent; the router keeps no
@@ -61,42 +65,35 @@ function wasConsumed(req: IncomingMessage): boolean {
  * @throws {TypeError} at construction when `gateway` is not a gateway or `rawBody` not a function.
  */
 export function websocketRouter(gateway: Gateway, options: WebSocketRouterOptions = {}): Router {
-  if (typeof gateway?.handle !== 'function' || typeof gateway.maxBodyBytes !== 'number') {
+  let adapter: GatewayAdapter
+  try {
+    adapter = adapterOf(gateway)
+  } catch {
     throw new TypeError('websocketRouter: gateway must come from createGateway()')
   }
   const rawBodyOf = options.rawBody ?? defaultRawBody
   if (typeof rawBodyOf !== 'function') {
     throw new TypeError('websocketRouter: rawBody must be a function')
   }
-  const max = gateway.maxBodyBytes
 
   const router = Router()
   router.post(
     '/:route',
     async function apigwIntegration(req: ExpressRequest, res: ExpressResponse) {
-      const headers = headersOf(req)
-      const route: RouteKey | null = resolveRoute(undefined, pathOf(req.originalUrl))
-      if (route === null) return writeResponse(res, gateway.refuse('ROUTE_UNKNOWN'), !req.complete)
-
-      let body: Uint8Array | string | null = rawBodyOf(req) ?? null
-      if (body === null) {
-        if (wasConsumed(req)) throw new BodyAlreadyConsumedError()
-        const read = await readBody(req, max)
-        if (read === 'aborted') return
-        if (read === 'too-large') {
-          return writeResponse(res, gateway.refuse('BODY_TOO_LARGE', route), !req.complete)
-        }
-        body = read.byteLength === 0 ? null : read
-      }
+      const raw = rawBodyOf(req)
+      if (raw === undefined && wasConsumed(req)) throw new BodyAlreadyConsumedError()
+      const readRequestBody: BodyReader =
+        raw === undefined ? (max, signal) => readBody(req, max, signal) : () => raw
       const peer = req.socket.remoteAddress
-      const response = await gateway.handle({
-        route,
-        method: 'POST',
-        headers,
-        query: parseQuery(req.originalUrl),
-        body,
-        ...(peer === undefined ? {} : { peer }),
-      })
+      const response = await adapter.serve(
+        {
+          method: req.method,
+          url: req.originalUrl,
+          headers: headersOf(req),
+          ...(peer === undefined ? {} : { peer }),
+        },
+        readRequestBody,
+      )
       writeResponse(res, response, !req.complete)
     },
   )

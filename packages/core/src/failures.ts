@@ -3,7 +3,7 @@
  * which tags anything thrown with where it came from. The gateway maps a tagged failure to a
  * generic 503 (store) or 500 (anything else): an unexpected error never becomes an allow.
  */
-import { RejectionError } from './rejections.js'
+import { isRejectionError } from './rejections.js'
 
 /** Where a failure happened. */
 export type FailureSource = 'store' | 'hook' | 'handler' | 'check' | 'transport'
@@ -27,7 +27,7 @@ export async function guard<T>(source: FailureSource, fn: () => T | Promise<T>):
     return await fn()
   } catch (error) {
     // Deliberate refusals pass through untouched; everything else is tagged.
-    if (error instanceof InternalFailure || error instanceof RejectionError) throw error
+    if (error instanceof InternalFailure || isRejectionError(error)) throw error
     throw new InternalFailure(source, error)
   }
 }

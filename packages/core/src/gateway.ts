@@ -7,7 +7,8 @@
  */
 import {
   type FetchOptions,
-  fromFetchRequest,
+  fetchBody,
+  fetchHead,
   parseRoute,
   toFetchResponse,
 } from './adapters/fetch.js'
@@ -17,6 +18,7 @@ import {
   type WebSocketEvent,
   type WebSocketResult,
 } from './adapters/lambda.js'
+import { createAdapter, registerAdapter } from './adapters/serve.js'
 import { newRequestState, type RequestState } from './checks/request-state.js'
 import { encodePush, envelope } from './client-protocol.js'
 import type { GatewayEvent } from './events.js'
@@ -27,11 +29,13 @@ import { createTokenIssuer, type TokenRequest } from './gateway/token-issuer.js'
 import { type Config, type GatewayOptions, normalizeOptions } from './options.js'
 import { buildPipelines, runSteps } from './pipeline.js'
 import { type Rejection, reject } from './rejections.js'
-import type { GatewayRequest, GatewayResponse, RouteKey } from './request.js'
+import type { GatewayRequest, GatewayResponse } from './request.js'
 import type { Sender } from './send/sender.js'
 import { createSender } from './send/sender.js'
 import type { CleanupCounts } from './store.js'
+import { warnOnce } from './warnings.js'
 
+export type { AdapterRejectionCode } from './adapters/serve.js'
 export type { CleanupOptions } from './gateway/cleanup.js'
 export type { TokenGrant, TokenRequest } from './gateway/token-issuer.js'
 
@@ -45,7 +49,9 @@ export interface Gateway {
   handle(request: GatewayRequest): Promise<GatewayResponse>
   /**
    * Serves a Fetch `Request` (POST only) at a mount whose last path segment is the route, or
-   * with `options.route`. The body is read with the size cap.
+   * with `options.route`. Head first: the route, the method, the integration secret, the API
+   * Gateway shape and the connection id are checked before any body is read; the body is then
+   * read under `maxBodyBytes` and `bodyTimeoutMs`. Never throws.
    */
   fetch(request: Request, options?: FetchOptions): Promise<Response>
   /** Serves an API Gateway WebSocket Lambda (AWS_PROXY) event. Never throws. */
@@ -58,6 +64,17 @@ export interface Gateway {
    */
   issueToken(request: TokenRequest): Promise<GatewayResponse>
   /**
+   * `issueToken` for a Fetch app: the method and headers come from `request` (its body is not
+   * read), the user from `identity` (`null`/`undefined` when nobody is signed in → 401), and the
+   * answer is a Fetch `Response` (`200 { token, expiresIn }` or a generic refusal).
+   *
+   * @example
+   * ```ts
+   * if (url.pathname === '/ws-token') return gateway.fetchToken(req, await signedIn(req))
+   * ```
+   */
+  fetchToken(request: Request, identity: TokenIdentity | null | undefined): Promise<Response>
+  /**
    * Deletes expired and used tokens, ended rate-limit windows, disconnected connections (after
    * `disconnectedRetentionMs`) and connections older than `staleConnectionMs`, in batches.
    * Idempotent; safe to run from several instances at once. Resolves the counts deleted.
@@ -65,21 +82,20 @@ export interface Gateway {
   cleanup(options?: CleanupOptions): Promise<CleanupCounts>
   /** Sends to connections, users, channels or everyone (requires the `connections` option). */
   readonly send: Sender
-  /**
-   * The response for a refusal an adapter makes before the pipeline sees the request — a body
-   * over `maxBodyBytes` it did not read, a path that names no route, a method other than POST —
-   * with the same status, generic body and `request.rejected` event as every other refusal.
-   */
-  refuse(code: AdapterRejectionCode, route?: RouteKey): GatewayResponse
-  /**
-   * The largest body the gateway accepts, in bytes. Adapters that read bodies themselves stop
-   * reading one byte past it (and may refuse a larger `Content-Length` without reading).
-   */
-  readonly maxBodyBytes: number
 }
 
-/** Refusals an adapter may make before the pipeline runs. */
-export type AdapterRejectionCode = 'BODY_TOO_LARGE' | 'ROUTE_UNKNOWN' | 'METHOD_NOT_ALLOWED'
+/** Who asks for a connect token, as the app knows it (see {@link Gateway.fetchToken}). */
+export interface TokenIdentity {
+  /** The signed-in user's id. */
+  readonly userId: string
+  /**
+   * The app session id. Required when the gateway has `auth.resolveSession` (session-bound
+   * tokens): the token is bound to its SHA-256 and `$connect` must present the same session.
+   */
+  readonly sessionId?: string | null
+  /** Bind the token to this channel: the connection may only open it. */
+  readonly channel?: string | null
+}
 
 function unconfiguredSender(): Sender {
   const fail = async (): Promise<never> => {
@@ -117,7 +133,7 @@ export function createGateway<TUser = unknown>(options: GatewayOptions<TUser>): 
   if (config.integration === 'http' && config.secretDigests.length === 0) {
     const message =
       'apigw-ws: no integrationSecret is configured, so any client that can reach this app can impersonate API Gateway. Configure one (see the README).'
-    console.warn(message)
+    warnOnce('NO_INTEGRATION_SECRET', message)
     emit({ type: 'config.warning', at: clock.now(), code: 'NO_INTEGRATION_SECRET', message })
   }
 
@@ -166,25 +182,44 @@ export function createGateway<TUser = unknown>(options: GatewayOptions<TUser>): 
         ),
       )
     }
-    return run(input)
+    return run(input, null)
   }
 
-  /** Runs the pipeline; `input.lambda` is trusted here, so only `handle` and `lambda` call it. */
-  async function run(input: GatewayRequest): Promise<GatewayResponse> {
+  /**
+   * Runs the pipeline for `input`: the head checks, then (for adapters) `loadBody`, whose body
+   * replaces the head's `null`, then the route's checks and the accepted path. Never throws.
+   * `input.lambda` is trusted here, so only `handle` (which refuses it), `lambda` and the
+   * adapter entry (which never sets it) call it.
+   */
+  async function run(
+    input: GatewayRequest,
+    loadBody: (() => Promise<Uint8Array | string | null | Rejection>) | null,
+  ): Promise<GatewayResponse> {
     const request = routed(input)
     if (request === null) return refuse(null, input.route, reject('ROUTE_UNKNOWN', 'route header'))
     let state: RequestState<TUser> | null = null
     try {
       state = newRequestState(config, request, clock.now())
+      const rejection = await runSteps(pipelines.head, state)
+      if (rejection !== undefined) return refuse(state, request.route, rejection)
+      if (loadBody !== null) {
+        const body = await loadBody()
+        if (body !== null && typeof body === 'object' && 'code' in body) {
+          return refuse(state, request.route, body)
+        }
+        const { connectionId } = state
+        state = newRequestState(config, { ...request, body }, state.now)
+        state.connectionId = connectionId
+      }
       const steps =
         request.route === '$connect'
           ? pipelines.connect
           : request.route === '$disconnect'
             ? pipelines.disconnect
             : pipelines.message
-      const rejection = await runSteps(steps, state)
+      const refusal = await runSteps(steps, state)
       const response =
-        rejection !== undefined ? refuse(state, request.route, rejection) : await accept(state)
+        refusal !== undefined ? refuse(state, request.route, refusal) : await accept(state)
       return config.clientProtocol ? envelope(state, response) : response
     } catch (error) {
       const response = refusals.failure(state, request.route, error)
@@ -192,19 +227,17 @@ export function createGateway<TUser = unknown>(options: GatewayOptions<TUser>): 
     }
   }
 
-  return Object.freeze({
+  const adapter = createAdapter({
+    maxBodyBytes: config.maxBodyBytes,
+    bodyTimeoutMs: config.bodyTimeoutMs,
+    run,
+    refuse: (rejection, route) => refuse(null, route, rejection),
+  })
+
+  const gateway: Gateway = Object.freeze({
     handle,
     async fetch(request: Request, options: FetchOptions = {}): Promise<Response> {
-      let translated: GatewayRequest | Rejection
-      try {
-        translated = await fromFetchRequest(request, options, config.maxBodyBytes)
-      } catch {
-        translated = reject('BODY_ENCODING_INVALID', 'unreadable body')
-      }
-      if ('code' in translated) {
-        return toFetchResponse(refuse(null, options.route ?? '$default', translated))
-      }
-      return toFetchResponse(await handle(translated))
+      return toFetchResponse(await adapter.serve(fetchHead(request, options), fetchBody(request)))
     },
     async lambda(event: WebSocketEvent): Promise<WebSocketResult> {
       const translated = fromLambdaEvent(event)
@@ -213,14 +246,23 @@ export function createGateway<TUser = unknown>(options: GatewayOptions<TUser>): 
           refuse(null, event?.requestContext?.routeKey ?? '$default', translated),
         )
       }
-      return toLambdaResult(await run(translated))
+      return toLambdaResult(await run(translated, null))
     },
     issueToken,
+    async fetchToken(request: Request, identity: TokenIdentity | null | undefined) {
+      const response = await issueToken({
+        method: request.method,
+        headers: request.headers,
+        userId: identity?.userId ?? null,
+        sessionId: identity?.sessionId ?? null,
+        channel: identity?.channel ?? null,
+      })
+      return toFetchResponse(response)
+    },
     cleanup: (options: CleanupOptions = {}): Promise<CleanupCounts> =>
       sweep(store, config, options.now ?? clock.now(), options.batchSize),
     send,
-    refuse: (code: AdapterRejectionCode, route: RouteKey = '$default') =>
-      refuse(null, route, reject(code)),
-    maxBodyBytes: config.maxBodyBytes,
   })
+  registerAdapter(gateway, adapter)
+  return gateway
 }

@@ -1,9 +1,9 @@
 /**
- * `@apigw-ws/core`: the public entry point. Everything a user or an adapter may rely on is
- * exported from here; anything not exported is internal and may change.
+ * `@apigw-ws/core`: the public entry point for apps. Everything a user may rely on is exported
+ * from here, adapter plumbing from `@apigw-ws/core/adapter`; anything not exported is internal
+ * and may change.
  */
 export type { FetchOptions } from './adapters/fetch.js'
-export { parseQuery, parseRoute, readCapped, resolveRoute } from './adapters/fetch.js'
 export type { WebSocketEvent, WebSocketResult } from './adapters/lambda.js'
 export type { Clock } from './clock.js'
 export { systemClock } from './clock.js'
@@ -11,10 +11,10 @@ export type * from './events.js'
 export type { CleanupStoreOptions } from './gateway/cleanup.js'
 export { cleanupStore } from './gateway/cleanup.js'
 export type {
-  AdapterRejectionCode,
   CleanupOptions,
   Gateway,
   TokenGrant,
+  TokenIdentity,
   TokenRequest,
 } from './gateway.js'
 export { createGateway } from './gateway.js'
@@ -34,7 +34,7 @@ export type {
 export { secretWeakness } from './options.js'
 export type { Permissions } from './permissions.js'
 export type { Rejection, RejectionCode } from './rejections.js'
-export { REJECTION_STATUS, RejectionError, reject } from './rejections.js'
+export { isRejectionError, REJECTION_STATUS, RejectionError, reject } from './rejections.js'
 export type { GatewayRequest, GatewayResponse, LambdaContext, RouteKey } from './request.js'
 export * from './send/index.js'
 export type * from './store.js'

@@ -6,6 +6,7 @@ import { createGateway } from './gateway.js'
 import { defineHandler } from './handlers.js'
 import { type GatewayOptions, normalizeOptions } from './options.js'
 import { fakeClock } from './testing/fake-clock.js'
+import { forgetWarnings } from './warnings.js'
 
 function base(): Record<string, unknown> {
   return { store: memoryStore(), integrationSecret: SECRET, allowedOrigins: [ORIGIN] }
@@ -362,6 +363,7 @@ describe('the production guard', () => {
   let warn: ReturnType<typeof vi.spyOn>
 
   beforeEach(() => {
+    forgetWarnings()
     warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined)
   })
 
@@ -420,7 +422,7 @@ describe('the production guard', () => {
     expect(warn).not.toHaveBeenCalled()
   })
 
-  it('outside production, warns once per gateway (not per request) and emits config.warning', async () => {
+  it('outside production, warns once (not per request) and emits config.warning', async () => {
     process.env.NODE_ENV = 'development'
     const events: GatewayEvent[] = []
     const gateway = build({

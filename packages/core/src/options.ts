@@ -106,7 +106,7 @@ export interface GatewayOptions<TUser = unknown> {
    * listed secret is accepted. Each must be at least 16 printable ASCII characters with at least
    * 8 distinct ones and no surrounding whitespace (see `secretWeakness`). Pass the environment
    * variable as is (`process.env.APIGW_SECRET`), never with a fallback value: when it is
-   * `undefined` the gateway warns once, and refuses to start when `NODE_ENV` is `production`
+   * `undefined` the gateway warns once per process, and refuses to start when `NODE_ENV` is `production`
    * (compared trimmed and case-insensitively) unless `allowMissingSecret` is set.
    */
   readonly integrationSecret?: string | readonly string[] | undefined
@@ -154,6 +154,13 @@ export interface GatewayOptions<TUser = unknown> {
   readonly trustedProxies?: number | undefined
   /** Largest body accepted, in UTF-8 bytes. Default 131,072 (API Gateway's frame limit). */
   readonly maxBodyBytes?: number | undefined
+  /**
+   * How long an adapter waits for a request body to arrive, in ms, once its head has passed the
+   * checks; a slower body is refused with `BODY_TIMEOUT` (408). API Gateway sends the whole body
+   * at once, so only a stalled or trickling client needs more than a moment. 1–300,000; default
+   * 5,000.
+   */
+  readonly bodyTimeoutMs?: number | undefined
   /** JSON nesting depth limit for messages. Default 32. */
   readonly maxJsonDepth?: number | undefined
   /** Entries per JSON object or array. Default 1,000. */
@@ -227,6 +234,7 @@ export interface Config<TUser> {
   readonly sourceIpHeader: string | null
   readonly trustedProxies: number
   readonly maxBodyBytes: number
+  readonly bodyTimeoutMs: number
   readonly json: { readonly maxDepth: number; readonly maxKeys: number }
   readonly tokenTtlMs: number
   readonly tokenParam: string
@@ -508,6 +516,7 @@ export function normalizeOptions<TUser>(options: GatewayOptions<TUser>): Config<
     sourceIpHeader: headerName(options.sourceIpHeader, 'sourceIpHeader', null),
     trustedProxies: nonNegativeInt(options.trustedProxies, 'trustedProxies', 0),
     maxBodyBytes: positiveInt(options.maxBodyBytes, 'maxBodyBytes', 131_072),
+    bodyTimeoutMs: boundedInt(options.bodyTimeoutMs, 'bodyTimeoutMs', 5_000, 300_000),
     json: Object.freeze({
       maxDepth: positiveInt(options.maxJsonDepth, 'maxJsonDepth', 32),
       maxKeys: positiveInt(options.maxJsonKeys, 'maxJsonKeys', 1_000),

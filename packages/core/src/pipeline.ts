@@ -36,6 +36,12 @@ import { REJECTION_STATUS } from './rejections.js'
 
 /** The ordered steps for each kind of route. */
 export interface Pipelines<TUser> {
+  /**
+   * The checks that read only the head of a request (integration secret, API Gateway shape,
+   * connection id): adapters run them before reading any body. Every route runs them first.
+   */
+  readonly head: readonly Step<TUser>[]
+  /** The rest of each route's checks, from the body size on. */
   readonly connect: readonly Step<TUser>[]
   readonly message: readonly Step<TUser>[]
   readonly disconnect: readonly Step<TUser>[]
@@ -80,12 +86,13 @@ export function buildPipelines<TUser>(
         resetAt: refusal.resetAt,
       })
   const present = <T>(steps: (T | null)[]): T[] => steps.filter((s): s is T => s !== null)
-  const always = [bodySize, integrationSecret, gatewayShape, connectionId] as Step<TUser>[]
+  const head = [integrationSecret, gatewayShape, connectionId] as Step<TUser>[]
 
   return Object.freeze({
+    head: Object.freeze(head),
     connect: Object.freeze(
       present<Step<TUser>>([
-        ...always,
+        bodySize,
         connectionAttributes,
         clientAddress,
         limitStep<TUser>(
@@ -112,7 +119,7 @@ export function buildPipelines<TUser>(
     ),
     message: Object.freeze(
       present<Step<TUser>>([
-        ...always,
+        bodySize,
         jsonMessage,
         knownConnection,
         limitStep<TUser>(
@@ -128,7 +135,7 @@ export function buildPipelines<TUser>(
         ...custom(config.checks.message),
       ]),
     ),
-    disconnect: Object.freeze([...always]),
+    disconnect: Object.freeze([bodySize] as Step<TUser>[]),
   })
 }
 

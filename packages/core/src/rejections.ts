@@ -12,7 +12,9 @@ import type { GatewayResponse } from './request.js'
 export const REJECTION_STATUS = Object.freeze({
   /** Body larger than `maxBodyBytes` (measured in UTF-8 bytes before parsing). */
   BODY_TOO_LARGE: 413,
-  /** Body is not valid UTF-8. */
+  /** The body did not arrive within `bodyTimeoutMs` (a stalled or slow upload). */
+  BODY_TIMEOUT: 408,
+  /** Body is not valid UTF-8, or could not be read (the stream failed). */
   BODY_ENCODING_INVALID: 400,
   /** Integration secret header missing or not one of the configured secrets. */
   SECRET_INVALID: 403,
@@ -89,6 +91,7 @@ const REASON: Readonly<Record<number, string>> = Object.freeze({
   403: 'Forbidden',
   404: 'Not Found',
   405: 'Method Not Allowed',
+  408: 'Request Timeout',
   413: 'Payload Too Large',
   429: 'Too Many Requests',
   500: 'Internal Server Error',
@@ -126,15 +129,39 @@ export function jsonResponse(status: number, value: unknown): GatewayResponse {
 }
 
 /**
+ * The brand every `RejectionError` carries, registered process-wide with `Symbol.for`, so that an
+ * error thrown through another installed copy of `@apigw-ws/core` is still recognised.
+ */
+const REJECTION_BRAND: unique symbol = Symbol.for('@apigw-ws/core.RejectionError') as never
+
+/**
  * Thrown by handler helpers (`join`, `leave`) and available to handlers and hooks to refuse a
  * request with a specific code. The gateway converts it into the rejection response; it is the
- * one exception that does not become a 500.
+ * one exception that does not become a 500. Recognise it with {@link isRejectionError} rather
+ * than `instanceof`, which fails across two installed copies of core.
  */
 export class RejectionError extends Error {
   readonly rejection: Rejection
+  readonly [REJECTION_BRAND] = true
   constructor(code: RejectionCode, detail?: string) {
     super(`request rejected: ${code}`)
     this.name = 'RejectionError'
     this.rejection = reject(code, detail)
   }
+}
+
+/**
+ * `true` when `error` is a `RejectionError` from any copy of `@apigw-ws/core` in the process: it
+ * carries the process-wide brand and a rejection whose code is in the table.
+ */
+export function isRejectionError(error: unknown): error is RejectionError {
+  if (typeof error !== 'object' || error === null) return false
+  if ((error as { [REJECTION_BRAND]?: unknown })[REJECTION_BRAND] !== true) return false
+  const rejection = (error as { rejection?: unknown }).rejection
+  return (
+    typeof rejection === 'object' &&
+    rejection !== null &&
+    typeof (rejection as Rejection).code === 'string' &&
+    Object.hasOwn(REJECTION_STATUS, (rejection as Rejection).code)
+  )
 }

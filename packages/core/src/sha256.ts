@@ -151,13 +151,6 @@ export function sha256(input: string | Uint8Array): Uint8Array {
   return out
 }
 
-/** Lower-case hex of bytes. */
-export function toHex(bytes: Uint8Array): string {
-  let out = ''
-  for (const byte of bytes) out += HEX[byte]
-  return out
-}
-
 /** Lower-case hex SHA-256 of `input` (UTF-8 for strings). */
 export function sha256Hex(input: string | Uint8Array): string {
   hashInto(input)
@@ -180,12 +173,4 @@ export function digestsEqual(a: Uint8Array, b: Uint8Array): boolean {
   let diff = a.length ^ b.length
   for (let i = 0; i < 32; i++) diff |= (a[i] as number) ^ (b[i] as number)
   return diff === 0
-}
-
-/**
- * Compares two strings in time independent of where they differ and of their lengths, by
- * comparing their SHA-256 digests.
- */
-export function digestEquals(a: string, b: string): boolean {
-  return digestsEqual(sha256(a), sha256(b))
 }

@@ -1,19 +1,16 @@
 /**
- * The raw Fetch adapter: `Request` → `GatewayRequest` and `GatewayResponse` → `Response`. It only
- * translates. The body is read with a cap: a declared `Content-Length` over the limit is refused
- * without reading, and a streamed body stops being read one byte past the limit, so a 10 MB body
- * never sits in memory. Works wherever the Fetch API exists (Node, Bun, Deno, workers).
+ * Translation between the Fetch API and core's plain request/response values, shared by
+ * `gateway.fetch` and every adapter built on Fetch (Hono): the route and query of a request
+ * target, the one `Content-Length` parser, the capped body readers, the `IntegrationHead` of a
+ * `Request`, and the one builder of a Fetch `Response`. Nothing here decides anything: refusals
+ * are made by the gateway's adapter entry (`adapterOf(gateway).serve`). Works wherever the Fetch
+ * API exists (Node, Bun, Deno, workers).
  */
-import { type Rejection, reject } from '../rejections.js'
-import {
-  type GatewayRequest,
-  type GatewayResponse,
-  type RouteKey,
-  routeFromSegment,
-} from '../request.js'
+import { type GatewayResponse, type RouteKey, routeFromSegment } from '../request.js'
 import { isHandlerName } from '../validators.js'
+import type { BodyRead, BodyReader, IntegrationHead } from './serve.js'
 
-/** Options for `gateway.fetch`. */
+/** Options for `gateway.fetch` and {@link fetchHead}. */
 export interface FetchOptions {
   /**
    * The route, when the mount does not end in it: `connect`, `disconnect`, `default`, a custom
@@ -56,6 +53,17 @@ function decodeURIComponentSafe(value: string): string {
   }
 }
 
+const ABSOLUTE = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/[^/?#]*/
+
+/** The path of a request target (`/ws/connect?x=1`) or an absolute URL, without query or hash. */
+export function targetPath(target: string): string {
+  const authority = ABSOLUTE.exec(target)
+  const rest = authority === null ? target : target.slice(authority[0].length)
+  const end = rest.search(/[?#]/)
+  const path = end < 0 ? rest : rest.slice(0, end)
+  return path === '' ? '/' : path
+}
+
 /**
  * Query parameters of a request target (`/ws/connect?token=…` or a full URL), decoded; the first
  * value of a repeated name wins, as everywhere in apigw-ws. Returns a null-prototype record.
@@ -72,18 +80,39 @@ export function parseQuery(target: string): Record<string, string> {
   return query
 }
 
-/** Reads at most `max + 1` bytes of a body stream; more means "too large" and stops reading. */
+const DECIMAL = /^\d{1,15}$/
+
+/**
+ * The declared body length: the `content-length` value when it is a plain decimal of at most 15
+ * digits, else `null` (absent, chunked, or malformed: the body is then read under the cap). The
+ * one `Content-Length` parser of apigw-ws; `headers` has lower-case names.
+ */
+export function declaredLength(headers: Readonly<Record<string, string>>): number | null {
+  const value = headers['content-length']
+  return value !== undefined && DECIMAL.test(value) ? Number(value) : null
+}
+
+/**
+ * Reads at most `max + 1` bytes of a body stream; more means "too large" and stops reading.
+ * When `signal` aborts, reading stops (the stream is cancelled) and the promise rejects.
+ */
 export async function readCapped(
   stream: ReadableStream<Uint8Array> | null,
   max: number,
+  signal?: AbortSignal,
 ): Promise<Uint8Array | 'too-large'> {
   if (stream === null) return new Uint8Array(0)
   const reader = stream.getReader()
+  const stop = (): void => {
+    reader.cancel().catch(() => undefined)
+  }
+  signal?.addEventListener('abort', stop, { once: true })
   const chunks: Uint8Array[] = []
   let size = 0
   try {
     for (;;) {
       const { done, value } = await reader.read()
+      if (signal?.aborted) throw new Error('body read aborted')
       if (done) break
       size += value.byteLength
       if (size > max) {
@@ -93,6 +122,7 @@ export async function readCapped(
       chunks.push(value)
     }
   } finally {
+    signal?.removeEventListener('abort', stop)
     reader.releaseLock()
   }
   if (chunks.length === 1) return chunks[0] as Uint8Array
@@ -105,39 +135,60 @@ export async function readCapped(
   return body
 }
 
-/** Translates a Fetch `Request`; resolves a rejection for what cannot be a gateway request. */
-export async function fromFetchRequest(
-  request: Request,
-  options: FetchOptions,
-  maxBodyBytes: number,
-): Promise<GatewayRequest | Rejection> {
-  const url = new URL(request.url)
-  const route = resolveRoute(options.route, url.pathname)
-  if (route === null) return reject('ROUTE_UNKNOWN')
-  if (request.method !== 'POST') return reject('METHOD_NOT_ALLOWED')
-  const declared = request.headers.get('content-length')
-  const declaredBytes = declared === null ? Number.NaN : Number(declared)
-  if (declaredBytes > maxBodyBytes) return reject('BODY_TOO_LARGE')
-  // Always read through the cap, even when the declared length is small: a Request built in
-  // process (decompression middleware, a framework) may carry a length its body does not match.
-  const body = await readCapped(request.body, maxBodyBytes)
-  if (body === 'too-large') return reject('BODY_TOO_LARGE')
-  const headers: Record<string, string> = Object.create(null)
-  request.headers.forEach((value, name) => {
-    headers[name] = value
+/** The request headers as a null-prototype record (Fetch already lower-cases and joins them). */
+function headerRecord(headers: Headers): Record<string, string> {
+  const record: Record<string, string> = Object.create(null)
+  headers.forEach((value, name) => {
+    record[name] = value
   })
-  const query = parseQuery(request.url)
+  return record
+}
+
+/** The head of a Fetch `Request`: everything the gateway checks before it reads the body. */
+export function fetchHead(request: Request, options: FetchOptions = {}): IntegrationHead {
   return {
-    route,
     method: request.method,
-    headers,
-    query,
-    body: body.byteLength === 0 ? null : body,
+    url: request.url,
+    headers: headerRecord(request.headers),
+    ...(options.route === undefined ? {} : { route: options.route }),
     ...(options.peer === undefined ? {} : { peer: options.peer }),
   }
 }
 
-/** Translates a `GatewayResponse` into a Fetch `Response`. */
+/** Options for {@link fetchBody}. */
+export interface FetchBodyOptions {
+  /**
+   * `true` when the runtime's HTTP server has already bounded the body to its declared
+   * `Content-Length` (a request straight off a server socket, as under `@hono/node-server`, Bun
+   * or Deno). A declared body is then read in one `arrayBuffer()` call, which skips building a
+   * web stream on Node. Leave it `false` (the default) for requests built in process, whose
+   * declared length is only a header: the body is then always read through the cap.
+   */
+  readonly lengthIsFramed?: boolean
+}
+
+/**
+ * The body reader of a Fetch `Request`, for `adapterOf(gateway).serve`: reads at most
+ * `maxBytes + 1` bytes (`'too-large'` past that), stops when the deadline's signal aborts, and
+ * resolves `null` for an empty body. A stream that fails rejects.
+ */
+export function fetchBody(request: Request, options: FetchBodyOptions = {}): BodyReader {
+  return async function readFetchBody(maxBytes, signal): Promise<BodyRead> {
+    let body: Uint8Array | 'too-large'
+    if (options.lengthIsFramed === true && request.headers.has('content-length')) {
+      body = new Uint8Array(await request.arrayBuffer())
+      if (body.byteLength > maxBytes) body = 'too-large'
+    } else {
+      body = await readCapped(request.body, maxBytes, signal)
+    }
+    return body === 'too-large' || body.byteLength > 0 ? body : null
+  }
+}
+
+/**
+ * Core's response as a Fetch `Response`, built directly (no `Headers` merge): the one Fetch
+ * response builder of apigw-ws.
+ */
 export function toFetchResponse(response: GatewayResponse): Response {
   return new Response(response.body, { status: response.status, headers: response.headers })
 }

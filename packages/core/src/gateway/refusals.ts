@@ -9,9 +9,9 @@ import type { Clock } from '../clock.js'
 import type { GatewayEvent } from '../events.js'
 import { errorName, InternalFailure } from '../failures.js'
 import {
+  isRejectionError,
   REJECTION_STATUS,
   type Rejection,
-  RejectionError,
   reject,
   toResponse,
 } from '../rejections.js'
@@ -53,7 +53,7 @@ export function createRefusals<TUser>(
     route: RouteKey,
     error: unknown,
   ): GatewayResponse {
-    if (error instanceof RejectionError) return refuse(state, route, error.rejection)
+    if (isRejectionError(error)) return refuse(state, route, error.rejection)
     const source = error instanceof InternalFailure ? error.source : 'check'
     emit({
       type: 'internal.error',

@@ -5,7 +5,7 @@
  */
 
 export type { SendData } from './payload.js'
-export { encodePayload, MAX_PAYLOAD_BYTES, PayloadTooLargeError } from './payload.js'
+export { MAX_PAYLOAD_BYTES, PayloadTooLargeError } from './payload.js'
 export type { SendFailure, SendReport } from './report.js'
 export type {
   ChannelSendOptions,
@@ -14,5 +14,5 @@ export type {
   SendOptions,
   VerifyOptions,
 } from './sender.js'
-export { createSender, DEFAULT_SEND_CONCURRENCY, DEFAULT_SEND_PAGE_SIZE } from './sender.js'
+export { createSender } from './sender.js'
 export type * from './transport.js'

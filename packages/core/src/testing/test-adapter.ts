@@ -8,6 +8,7 @@
  */
 import type { StandardSchemaV1 } from '@standard-schema/spec'
 import { describe, expect, it, onTestFinished } from 'vitest'
+import { adapterOf } from '../adapters/serve.js'
 import type { GatewayEvent } from '../events.js'
 import { createGateway, type Gateway } from '../gateway.js'
 import { type AnyHandler, defineHandler } from '../handlers.js'
@@ -100,6 +101,8 @@ const COOKIES = Object.freeze(['apigw_a=1; Path=/; HttpOnly', 'apigw_b=2; Path=/
 const MEGABYTE = 1024 * 1024
 const CHUNK_BYTES = 64 * 1024
 const SLOW_TEST_MS = 20_000
+/** A short body deadline for the tests of stalled uploads. */
+const BODY_TIMEOUT_MS = 200
 const JSON_TYPE = 'application/json; charset=utf-8'
 
 interface User {
@@ -361,9 +364,17 @@ const REJECTIONS: Readonly<Record<RejectionCode, RejectionRow>> = {
       toHttp(
         f.http.message({
           connectionId: 'anyConn1234=',
-          body: 'x'.repeat(f.gateway.maxBodyBytes + 1),
+          body: 'x'.repeat(adapterOf(f.gateway).maxBodyBytes + 1),
         }),
       ),
+  },
+  BODY_TIMEOUT: {
+    options: { bodyTimeoutMs: BODY_TIMEOUT_MS },
+    event: 'request.rejected',
+    call: async (f) => {
+      const call = toHttp(f.http.message({ connectionId: await f.connected(), body: '' }))
+      return { ...call, init: { ...call.init, body: stallingBody(MEGABYTE, CHUNK_BYTES).stream } }
+    },
   },
   BODY_ENCODING_INVALID: {
     event: 'request.rejected',
@@ -709,7 +720,7 @@ export function testAdapter(options: TestAdapterOptions): void {
       it('accepts a body of exactly maxBodyBytes and refuses one byte more', async () => {
         const f = await setup()
         const connectionId = await f.connected()
-        const max = f.gateway.maxBodyBytes
+        const max = adapterOf(f.gateway).maxBodyBytes
         const fits = echoOfSize(max)
         const accepted = await f.send(toHttp(f.http.message({ connectionId, body: fits.body })))
         expect(accepted.status).toBe(200)
@@ -761,6 +772,75 @@ export function testAdapter(options: TestAdapterOptions): void {
           expect(body.finished()).toBe(false)
           expect(body.produced()).toBeLessThanOrEqual(MEGABYTE)
           expect(lastCode(f.events, 'request.rejected')).toBe('BODY_TOO_LARGE')
+        },
+        SLOW_TEST_MS,
+      )
+    })
+
+    describe('the head is checked before the body is read', () => {
+      /**
+       * Sends `call` with a body that stalls after its first 64 KiB chunk (well within the cap)
+       * and expects `code` while the upload is still stalled: the app answered from the head.
+       */
+      async function refusedWhileStalled(f: Fixture, call: HttpCall, code: RejectionCode) {
+        const body = stallingBody(MEGABYTE, CHUNK_BYTES)
+        const answer = await f.send({ ...call, init: { ...call.init, body: body.stream } })
+        expectRefusal(answer, code)
+        expect(body.finished(), 'the body was never sent in full').toBe(false)
+        expect(body.produced()).toBeLessThanOrEqual(CHUNK_BYTES)
+        expect(lastCode(f.events, 'request.rejected')).toBe(code)
+      }
+
+      it(
+        'refuses a request without the integration secret before reading its body',
+        async () => {
+          const f = await setup()
+          const message = f.http.message({ connectionId: await f.connected(), body: '' })
+          await refusedWhileStalled(f, toHttp(message, ['x-apigw-secret']), 'SECRET_INVALID')
+        },
+        SLOW_TEST_MS,
+      )
+
+      it(
+        'refuses a message without a valid connection id header before reading its body',
+        async () => {
+          const f = await setup()
+          const message = f.http.message({ connectionId: 'not valid!', body: '' })
+          await refusedWhileStalled(f, toHttp(message), 'CONNECTION_ID_INVALID')
+        },
+        SLOW_TEST_MS,
+      )
+
+      it(
+        'refuses a path that names no route before reading its body',
+        async () => {
+          const f = await setup()
+          const message = toHttp(f.http.message({ connectionId: await f.connected(), body: '' }))
+          const call = { ...message, path: `${BASE_PATH}/not.a.route` }
+          await refusedWhileStalled(f, call, 'ROUTE_UNKNOWN')
+        },
+        SLOW_TEST_MS,
+      )
+
+      it(
+        'answers 408 when an authenticated body stalls past bodyTimeoutMs, declared or chunked',
+        async () => {
+          const f = await setup({ bodyTimeoutMs: BODY_TIMEOUT_MS })
+          const connectionId = await f.connected()
+          const call = toHttp(f.http.message({ connectionId, body: '' }))
+          await refusedWhileStalled(f, call, 'BODY_TIMEOUT')
+          const declared = {
+            ...call,
+            init: {
+              ...call.init,
+              headers: { ...call.init.headers, 'content-length': String(2 * CHUNK_BYTES) },
+            },
+          }
+          await refusedWhileStalled(f, declared, 'BODY_TIMEOUT')
+          const later = await f.send(
+            toHttp(f.http.message({ connectionId, body: { action: 'echo', text: 'on time' } })),
+          )
+          expect(later.status, 'a body that arrives in time is served').toBe(200)
         },
         SLOW_TEST_MS,
       )
@@ -825,7 +905,7 @@ export function testAdapter(options: TestAdapterOptions): void {
     describe('the rest of the app is unaffected', () => {
       it('passes other paths, with their whole body, to the routes after the adapter', async () => {
         const f = await setup()
-        const large = 'b'.repeat(f.gateway.maxBodyBytes * 2)
+        const large = 'b'.repeat(adapterOf(f.gateway).maxBodyBytes * 2)
         const outside = await f.send({ path: '/echo', init: { method: 'POST', body: large } })
         expect({ status: outside.status, body: outside.body }).toEqual({
           status: 200,

@@ -1,0 +1,189 @@
+/**
+ * The adapter contract: how a framework hands an integration request to the gateway, head first.
+ * An adapter passes the request head (method, target, headers, peer) and a body reader; the
+ * gateway resolves the route, checks the method, the integration secret, the API Gateway shape
+ * and the connection id, refuses a declared `Content-Length` over the cap, and only then calls
+ * the reader, under `maxBodyBytes` and the `bodyTimeoutMs` deadline. So an anonymous or stalled
+ * upload is answered without its body ever being buffered.
+ */
+import { type Rejection, reject } from '../rejections.js'
+import type { GatewayRequest, GatewayResponse, RouteKey } from '../request.js'
+import { declaredLength, parseQuery, resolveRoute, targetPath } from './fetch.js'
+
+/** What an adapter knows about an integration request before reading its body. */
+export interface IntegrationHead {
+  /** The HTTP method (only `POST` is served; anything else is refused with 405). */
+  readonly method: string
+  /** The request target (`/ws/connect?token=…`) or the absolute URL; path and query come from it. */
+  readonly url: string
+  /**
+   * The headers, names lower-cased, repeated headers joined with `, ` (Fetch semantics). A
+   * null-prototype record is best; it is read, never kept beyond the request.
+   */
+  readonly headers: Readonly<Record<string, string>>
+  /** The route when the mount does not end in it (see `FetchOptions.route`). */
+  readonly route?: string
+  /** The TCP peer address, when the framework exposes it. */
+  readonly peer?: string
+}
+
+/** What a body reader produces: the bytes (or text), `null` for none, or `'too-large'`. */
+export type BodyRead = Uint8Array | string | null | 'too-large'
+
+/**
+ * Reads the request body. Called at most once, and only after the head passed every check. It
+ * must stop reading, keeping nothing, once more than `maxBytes` bytes arrived (→ `'too-large'`)
+ * and should stop when `signal` aborts (the `bodyTimeoutMs` deadline passed: the gateway has
+ * answered 408 by then and ignores the result). A rejection (the client went away, the stream
+ * failed) is answered as an unreadable body (400).
+ */
+export type BodyReader = (maxBytes: number, signal: AbortSignal) => BodyRead | Promise<BodyRead>
+
+/** Refusals an adapter may make itself, with `GatewayAdapter.refuse`. */
+export type AdapterRejectionCode =
+  | 'BODY_TOO_LARGE'
+  | 'BODY_TIMEOUT'
+  | 'ROUTE_UNKNOWN'
+  | 'METHOD_NOT_ALLOWED'
+
+/** The gateway as adapters see it: `adapterOf(gateway)`. */
+export interface GatewayAdapter {
+  /**
+   * Serves one integration request, head first: route (from `head.route` or the target's last
+   * path segment → else 404), method (`POST` → else 405), then the gateway's head checks
+   * (integration secret, API Gateway shape, connection id), then a declared `Content-Length`
+   * over `maxBodyBytes` (413) — all before `readBody` is called. The body is then read under the
+   * cap (413) and the deadline (`BODY_TIMEOUT`, 408), and the full pipeline runs. Never throws;
+   * every refusal has the rejection table's status, a generic body and a `request.rejected`
+   * event.
+   */
+  serve(head: IntegrationHead, readBody: BodyReader): Promise<GatewayResponse>
+  /**
+   * The response for a refusal the adapter makes itself (e.g. a body a framework parser already
+   * found too large), with the same status, generic body and `request.rejected` event as every
+   * other refusal.
+   */
+  refuse(code: AdapterRejectionCode, route?: RouteKey): GatewayResponse
+  /** The largest body the gateway accepts, in bytes (the `maxBodyBytes` option). */
+  readonly maxBodyBytes: number
+  /** How long a body may take to arrive, in ms (the `bodyTimeoutMs` option). */
+  readonly bodyTimeoutMs: number
+}
+
+/** What the gateway gives its adapter entry. */
+export interface AdapterEngine {
+  readonly maxBodyBytes: number
+  readonly bodyTimeoutMs: number
+  /**
+   * Runs the pipeline for `request` (whose body is still `null`): the head checks, then
+   * `loadBody` (a body or a rejection), then the rest.
+   */
+  run(
+    request: GatewayRequest,
+    loadBody: () => Promise<Uint8Array | string | null | Rejection>,
+  ): Promise<GatewayResponse>
+  refuse(rejection: Rejection, route: RouteKey): GatewayResponse
+}
+
+const TIMED_OUT = Symbol('timed out')
+
+/**
+ * Calls `readBody` and resolves what it produced, or `TIMED_OUT` once `timeoutMs` passed (the
+ * signal is aborted then, so a reader that listens stops reading). A reader that ignores the
+ * signal is abandoned; its eventual result or failure is dropped.
+ */
+async function readWithin(
+  readBody: BodyReader,
+  maxBytes: number,
+  timeoutMs: number,
+): Promise<BodyRead | typeof TIMED_OUT> {
+  const controller = new AbortController()
+  let timer: ReturnType<typeof setTimeout> | undefined
+  const timedOut = new Promise<typeof TIMED_OUT>((resolve) => {
+    timer = setTimeout(() => {
+      controller.abort()
+      resolve(TIMED_OUT)
+    }, timeoutMs)
+  })
+  const read = (async () => readBody(maxBytes, controller.signal))()
+  read.catch(() => undefined)
+  try {
+    return await Promise.race([read, timedOut])
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
+/** Builds the adapter entry of one gateway. */
+export function createAdapter(engine: AdapterEngine): GatewayAdapter {
+  const { maxBodyBytes, bodyTimeoutMs } = engine
+
+  async function loadBody(
+    head: IntegrationHead,
+    readBody: BodyReader,
+  ): Promise<Uint8Array | string | null | Rejection> {
+    const declared = declaredLength(head.headers)
+    if (declared !== null && declared > maxBodyBytes) return reject('BODY_TOO_LARGE', 'declared')
+    let body: BodyRead | typeof TIMED_OUT
+    try {
+      body = await readWithin(readBody, maxBodyBytes, bodyTimeoutMs)
+    } catch {
+      return reject('BODY_ENCODING_INVALID', 'unreadable body')
+    }
+    if (body === TIMED_OUT) return reject('BODY_TIMEOUT')
+    if (body === 'too-large') return reject('BODY_TOO_LARGE')
+    return body
+  }
+
+  async function serve(head: IntegrationHead, readBody: BodyReader): Promise<GatewayResponse> {
+    const route = resolveRoute(head.route, targetPath(head.url))
+    if (route === null) return engine.refuse(reject('ROUTE_UNKNOWN'), '$default')
+    if (head.method !== 'POST') return engine.refuse(reject('METHOD_NOT_ALLOWED'), route)
+    const request: GatewayRequest = {
+      route,
+      method: 'POST',
+      headers: head.headers,
+      query: parseQuery(head.url),
+      body: null,
+      ...(head.peer === undefined ? {} : { peer: head.peer }),
+    }
+    return engine.run(request, () => loadBody(head, readBody))
+  }
+
+  return Object.freeze({
+    serve,
+    refuse: (code: AdapterRejectionCode, route: RouteKey = '$default') =>
+      engine.refuse(reject(code), route),
+    maxBodyBytes,
+    bodyTimeoutMs,
+  })
+}
+
+const ADAPTERS = new WeakMap<object, GatewayAdapter>()
+
+/** Records the adapter entry of `gateway` (called once by `createGateway`). */
+export function registerAdapter(gateway: object, adapter: GatewayAdapter): void {
+  ADAPTERS.set(gateway, adapter)
+}
+
+/**
+ * The adapter entry of a gateway: what a framework adapter calls to serve API Gateway's
+ * integration requests head first.
+ *
+ * @example
+ * ```ts
+ * const adapter = adapterOf(gateway)
+ * const response = await adapter.serve(
+ *   { method: req.method, url: req.url, headers, peer },
+ *   (maxBytes, signal) => readMyBody(req, maxBytes, signal),
+ * )
+ * ```
+ * @throws {TypeError} when `gateway` does not come from `createGateway` (of this copy of core).
+ */
+export function adapterOf(gateway: object): GatewayAdapter {
+  const adapter =
+    typeof gateway === 'object' && gateway !== null ? ADAPTERS.get(gateway) : undefined
+  if (adapter === undefined)
+    throw new TypeError('adapterOf: gateway must come from createGateway()')
+  return adapter
+}
