@@ -15,9 +15,16 @@ const gateway = createGateway({
   },
 })
 
-// Your app, signed-in user only: POST /ws-token → { token, expiresIn }
-export const issue = (req: Request, userId: string) =>
-  gateway.issueToken({ method: req.method, headers: req.headers, userId })
+// Your own session lookup: the signed-in user of a request, or null.
+declare function signedIn(req: Request): Promise<{ userId: string } | null>
 
-// API Gateway's HTTP integration: POST /ws/connect | /ws/disconnect | /ws/default | /ws/<route>
-export default { fetch: (req: Request) => gateway.fetch(req) }
+export default {
+  async fetch(req: Request): Promise<Response> {
+    const { pathname } = new URL(req.url)
+    // The page, signed-in users only: POST /ws-token → { token, expiresIn } (CSRF-checked)
+    if (pathname === '/ws-token') return gateway.fetchToken(req, await signedIn(req))
+    // API Gateway's HTTP integration: POST /ws/connect | /ws/disconnect | /ws/default | /ws/<route>
+    if (pathname.startsWith('/ws/')) return gateway.fetch(req)
+    return new Response('Not Found', { status: 404 })
+  },
+}
