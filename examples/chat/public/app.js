@@ -1,30 +1,51 @@
-// The chat page. It signs in, fetches a single-use token from the CSRF-protected token route,
-// opens the socket through the (local) API Gateway, and reconnects with a fresh token and
-// exponential backoff when the socket drops.
+// The chat page, on @apigw-ws/client: a fresh single-use token for every connection, reconnects
+// with backoff, heartbeats, make-before-break rollover before API Gateway's 2-hour cut, rooms
+// re-joined after each, and refusals shown as friendly sentences instead of "Internal server error".
+import { ClientError, createClient } from '/client.js'
+
 const $ = (id) => document.getElementById(id)
-const state = {
-  socket: null,
-  room: null,
-  rooms: new Set(),
-  lastToken: null,
-  retries: 0,
-  signedIn: false,
+const ROOMS = ['lobby', 'random', 'staff']
+let client = null
+let lastToken = null
+
+function setStatus(state) {
+  const text = {
+    connecting: 'connecting…',
+    open: 'connected',
+    reconnecting: 'reconnecting…',
+    closed: 'signed out',
+  }
+  $('status').textContent = text[state] ?? state
+  $('status').dataset.state = state
 }
 
-function setStatus(text, s) {
-  $('status').textContent = text
-  $('status').dataset.state = s
-}
-
-function show(line, kind = '') {
+function line(target, text, kind = '') {
   const p = document.createElement('p')
-  p.textContent = line
+  p.textContent = text
   if (kind) p.className = kind
-  $('messages').append(p)
-  $('messages').scrollTop = $('messages').scrollHeight
+  target.append(p)
+  target.scrollTop = target.scrollHeight
+}
+const notice = (text, kind = 'system') => line($('messages'), text, kind)
+const pane = (room) => document.querySelector(`.pane[data-room="${room}"]`)
+const roomLine = (room, text, kind) => line(pane(room).querySelector('.lines'), text, kind)
+
+/** A refusal as a person would say it. */
+function friendly(error, what) {
+  if (!(error instanceof ClientError)) return `Something went wrong (${what}).`
+  if (error.code === 'REFUSED') {
+    if (error.status === 403) return `You can't ${what}.`
+    if (error.status === 429) return `Slow down: try ${what} again in a moment.`
+    if (error.status === 400) return `That didn't look right (${what}).`
+    return `The server couldn't ${what} right now.`
+  }
+  if (error.code === 'TIMEOUT' || error.code === 'CONNECTION_LOST')
+    return `No answer: ${what} may not have happened.`
+  if (error.code === 'MESSAGE_TOO_LARGE') return 'That message is too long.'
+  return `Couldn't ${what} (${error.code}).`
 }
 
-async function api(path, body) {
+async function post(path, body) {
   const res = await fetch(path, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
@@ -33,187 +54,142 @@ async function api(path, body) {
   return { status: res.status, body: await res.json().catch(() => ({})) }
 }
 
-async function freshToken() {
-  const { status, body } = await api('/ws-token')
-  if (status !== 200) throw new Error(`token refused (${status})`)
-  state.lastToken = body.token
+async function getToken() {
+  const { status, body } = await post('/ws-token')
+  if (status === 401 || status === 403)
+    throw new ClientError('SIGNED_OUT', 'signed out', { status })
+  if (status !== 200)
+    throw new ClientError('TOKEN_FAILED', `token route answered ${status}`, { status })
+  lastToken = body.token
   return body.token
 }
 
-function send(message) {
-  if (state.socket?.readyState === WebSocket.OPEN) state.socket.send(JSON.stringify(message))
+async function refreshOnline(users) {
+  const list = users ?? (await client.request('who').catch(() => ({ users: [] }))).users
+  $('online').replaceChildren(
+    ...list.map((u) => Object.assign(document.createElement('li'), { textContent: u })),
+  )
 }
 
-async function connect() {
-  if (!state.signedIn) return
-  setStatus('connecting…', 'idle')
-  let token
-  try {
-    token = await freshToken()
-  } catch (error) {
-    return scheduleReconnect(String(error.message))
-  }
-  const { webSocketUrl } = await (await fetch('/config')).json()
-  const socket = new WebSocket(`${webSocketUrl}?token=${encodeURIComponent(token)}`)
-  state.socket = socket
-  socket.addEventListener('open', () => {
-    state.retries = 0
-    setStatus('connected', 'open')
-    for (const room of state.rooms) send({ action: 'join', room })
-    if (state.rooms.size === 0) send({ action: 'join', room: 'lobby' })
-    send({ action: 'who' })
-  })
-  socket.addEventListener('message', (event) => receive(JSON.parse(event.data)))
-  socket.addEventListener('close', () => {
-    if (state.socket === socket) scheduleReconnect('closed')
-  })
-}
-
-// A failure anywhere in `connect` (the token route, `/config`, the socket constructor) must lead
-// to another attempt, not to an unhandled rejection that leaves the page disconnected for good.
-function startConnecting() {
-  connect().catch((error) => scheduleReconnect(String(error?.message ?? error)))
-}
-
-function scheduleReconnect(reason) {
-  state.socket = null
-  if (!state.signedIn) return
-  const delay = Math.min(30_000, 1000 * 2 ** state.retries) * (0.5 + Math.random() / 2)
-  state.retries++
-  setStatus(`disconnected (${reason}); retrying in ${Math.round(delay / 1000)} s`, 'closed')
-  setTimeout(startConnecting, delay)
-}
-
-function renderRooms() {
-  $('rooms').replaceChildren(
-    ...[...state.rooms].map((room) => {
-      const li = document.createElement('li')
-      const b = document.createElement('button')
-      b.textContent = room === state.room ? `${room} ●` : room
-      b.addEventListener('click', () => {
-        state.room = room
-        $('current-room').textContent = room
-        renderRooms()
-      })
-      li.append(b)
-      return li
+async function refreshLog() {
+  const { entries } = await (await fetch('/security-log')).json()
+  $('log').replaceChildren(
+    ...entries.map((e) => {
+      const div = document.createElement('div')
+      div.textContent = `${new Date(e.at).toLocaleTimeString()} ${e.kind} ${e.code}${e.route ? ` (${e.route})` : ''}`
+      return div
     }),
   )
 }
 
-function receive(message) {
-  switch (message.type) {
-    case 'joined':
-      state.rooms.add(message.room)
-      state.room = message.room
-      $('current-room').textContent = message.room
-      renderRooms()
-      show(`you joined ${message.room}`, 'system')
-      break
-    case 'left':
-      state.rooms.delete(message.room)
-      renderRooms()
-      break
-    case 'chat':
-      show(`[${message.room}] ${message.from}: ${message.text}`)
-      break
-    case 'system':
-      show(`[${message.room}] ${message.text}`, 'system')
-      // Someone joined a room we are in: the online list is stale now.
-      send({ action: 'who' })
-      break
-    case 'notify':
-      show(`🔔 ${message.from} notified you: ${message.text}`, 'notify')
-      break
-    case 'who':
-      $('online').replaceChildren(
-        ...message.users.map((u) =>
-          Object.assign(document.createElement('li'), { textContent: u }),
-        ),
-      )
-      break
-    default:
-      if (message.message) show(`gateway: ${message.message}`, 'system')
+async function join(room) {
+  try {
+    await client.join(room)
+    pane(room).dataset.joined = 'true'
+    roomLine(room, `you joined ${room}`, 'system')
+    await refreshOnline()
+  } catch (error) {
+    const why = room === 'staff' ? ' It is for admins only.' : ''
+    roomLine(room, `${friendly(error, `join ${room}`)}${why}`, 'refused')
+    await refreshLog()
   }
 }
 
-async function refreshLog() {
-  if (!state.signedIn) return
-  const res = await fetch('/security-log')
-  const { entries } = await res.json()
-  $('log').replaceChildren(
-    ...entries.map((e) =>
-      Object.assign(document.createElement('div'), {
-        textContent: `${new Date(e.at).toLocaleTimeString()} ${e.kind} ${e.code}${e.route ? ` (${e.route})` : ''}`,
-      }),
-    ),
-  )
+function onPush(message) {
+  if (message?.type === 'chat' && pane(message.room))
+    roomLine(message.room, `${message.from}: ${message.text}`)
+  else if (message?.type === 'system' && pane(message.room)) {
+    roomLine(message.room, message.text, 'system')
+    void refreshOnline()
+  } else if (message?.type === 'presence') void refreshOnline(message.users)
+  else if (message?.type === 'notify')
+    notice(`${message.from} notifies you: ${message.text}`, 'notify')
 }
 
-function signedIn(name) {
-  state.signedIn = true
-  $('me').textContent = `signed in as ${name}`
+async function start(me) {
   $('login').hidden = true
   $('chat').hidden = false
   $('logout').hidden = false
-  startConnecting()
+  $('me').textContent = `${me.name}${me.isAdmin ? ' (admin)' : ''}`
+  const config = await (await fetch('/config')).json()
+  client = createClient({
+    url: config.webSocketUrl,
+    token: getToken,
+    ...(config.rolloverMs ? { rolloverMs: config.rolloverMs } : {}),
+  })
+  client.on('state', (state) => {
+    setStatus(state)
+    if (state === 'closed') notice('You were signed out.')
+  })
+  client.on('message', onPush)
+  client.on('error', (error) => {
+    if (error.code === 'REFUSED') notice(friendly(error, 're-join a room'), 'refused')
+  })
+  await join('lobby')
+}
+
+for (const room of ROOMS) {
+  const section = pane(room)
+  section.querySelector('form').addEventListener('submit', async (event) => {
+    event.preventDefault()
+    const input = section.querySelector('input')
+    const text = input.value
+    if (section.dataset.joined !== 'true') return join(room)
+    input.value = ''
+    await client
+      .request('chat', { room, text })
+      .catch((error) => roomLine(room, friendly(error, 'send that'), 'refused'))
+  })
+  section.querySelector('.join')?.addEventListener('click', () => join(room))
 }
 
 $('login-form').addEventListener('submit', async (event) => {
   event.preventDefault()
-  const { status, body } = await api('/login', { name: $('name').value })
+  const { status, body } = await post('/login', {
+    name: $('name').value,
+    adminCode: $('admin-code').value,
+  })
   if (status !== 200) {
-    $('login-error').textContent = body.error ?? 'sign-in failed'
+    $('login-error').textContent = body.error ?? 'Sign-in failed.'
     return
   }
-  signedIn(body.name)
+  await start(body)
 })
 
 $('logout').addEventListener('click', async () => {
-  state.signedIn = false
-  await api('/logout')
+  await post('/logout')
+  client?.close()
   location.reload()
-})
-
-$('join-form').addEventListener('submit', (event) => {
-  event.preventDefault()
-  send({ action: 'join', room: $('room').value.trim() })
-  $('room').value = ''
-})
-
-$('chat-form').addEventListener('submit', (event) => {
-  event.preventDefault()
-  if (!state.room) return show('join a room first', 'system')
-  send({ action: 'chat', room: state.room, text: $('text').value })
-  $('text').value = ''
 })
 
 $('notify-form').addEventListener('submit', async (event) => {
   event.preventDefault()
-  const { body } = await api('/notify', { to: $('notify-to').value.trim(), text: 'ping' })
-  show(`notification delivered to ${body.delivered ?? 0} tab(s)`, 'system')
+  const { status, body } = await post('/notify', { to: $('notify-to').value, text: 'ping' })
+  notice(
+    status === 200
+      ? `notified ${$('notify-to').value} (${body.delivered} delivered)`
+      : (body.error ?? 'notify failed'),
+  )
 })
 
-$('refresh-online').addEventListener('click', () => send({ action: 'who' }))
-
 $('reuse-token').addEventListener('click', async () => {
-  if (!state.lastToken) return
   const { webSocketUrl } = await (await fetch('/config')).json()
-  const probe = new WebSocket(`${webSocketUrl}?token=${encodeURIComponent(state.lastToken)}`)
-  probe.addEventListener('open', () => {
-    show('reused token accepted?!', 'system')
-    probe.close()
+  const socket = new WebSocket(`${webSocketUrl}?token=${encodeURIComponent(lastToken ?? '')}`)
+  socket.addEventListener('open', () => {
+    notice('reused token accepted?! (it should not be)')
+    socket.close()
   })
-  probe.addEventListener('error', () => show('reused token refused by the gateway', 'system'))
-  setTimeout(refreshLog, 300)
+  socket.addEventListener('error', async () => {
+    notice('reused token refused by the gateway')
+    await refreshLog()
+  })
 })
 
 $('forged-origin').addEventListener('click', async () => {
-  const { body } = await api('/demo/forged-origin')
-  show(`connection from https://evil.example got HTTP ${body.status}`, 'system')
-  setTimeout(refreshLog, 300)
+  const { body } = await post('/demo/forged-origin')
+  notice(`connection from https://evil.example got HTTP ${body.status}`)
+  await refreshLog()
 })
 
-setInterval(refreshLog, 2000)
 const me = await (await fetch('/me')).json()
-if (me.name) signedIn(me.name)
+if (me.name) await start(me)

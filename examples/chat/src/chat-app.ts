@@ -1,8 +1,11 @@
 /**
- * The chat demo's backend: a Hono app with a demo login (name + session cookie), the
- * CSRF-protected token route, the API Gateway integration routes, chat handlers (join, leave,
- * chat, who), a notification route that sends to a user, and a security log fed by `onEvent`.
- * Everything security-relevant is apigw-ws's; this file is the app a user would write.
+ * The chat demo's backend: a Hono app with a demo login (a display name; each sign-in is its own
+ * session and user id; admin only with the code printed at startup), the CSRF-protected token
+ * route, the API Gateway integration routes with the client protocol on (so `@apigw-ws/client`
+ * gets typed replies and refusals), chat handlers (join, leave, chat, who), a notification route,
+ * and a per-user security log fed by `onEvent`. State-changing POSTs require a JSON content type
+ * and an allowed `Origin`. Everything security-relevant is apigw-ws's; this file is the app a
+ * user would write.
  */
 import { readFile } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
@@ -17,6 +20,7 @@ import {
   type Store,
 } from '@apigw-ws/core'
 import { awsConnections } from '@apigw-ws/core/aws'
+import { build } from 'esbuild'
 import { Hono } from 'hono'
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie'
 import * as v from 'valibot'
@@ -33,6 +37,17 @@ export interface ChatAppOptions {
   readonly webSocketUrl: () => string
   /** The `@connections` endpoint (read on every send). */
   readonly managementEndpoint: () => string
+  /** Signing in with this code makes the user an admin (the only way into `staff`). */
+  readonly adminCode: string
+  /** The page's rollover period (short in tests; the client's default otherwise). */
+  readonly rolloverMs?: number
+}
+
+/** A signed-in person: one per sign-in, even when two pick the same name. */
+interface Person {
+  readonly userId: string
+  readonly name: string
+  readonly isAdmin: boolean
 }
 
 /** One line of the security log panel. */
@@ -43,10 +58,31 @@ export interface SecurityLogEntry {
   readonly route: string | null
 }
 
+interface StoredLogEntry extends SecurityLogEntry {
+  readonly userId: string | null
+  readonly connectionId: string | null
+}
+
 const NAME = /^[A-Za-z0-9_-]{1,32}$/
 const SESSION_COOKIE = 'sid'
 const LOG_SIZE = 50
 const publicDir = fileURLToPath(new URL('../public/', import.meta.url))
+
+let bundled: Promise<string> | null = null
+/** `@apigw-ws/client` bundled for the page once (the demo has no build step). */
+function clientBundle(): Promise<string> {
+  bundled ??= build({
+    entryPoints: [fileURLToPath(import.meta.resolve('@apigw-ws/client'))],
+    bundle: true,
+    format: 'esm',
+    platform: 'browser',
+    target: 'es2022',
+    write: false,
+    conditions: ['@apigw-ws/source'],
+    logLevel: 'silent',
+  }).then((result) => result.outputFiles[0]?.text ?? '')
+  return bundled
+}
 
 function randomId(): string {
   const bytes = new Uint8Array(24)
@@ -64,9 +100,10 @@ function cookieValue(header: string | undefined, name: string): string | null {
 
 /** Builds the Hono app and the apigw-ws gateway behind it. */
 export function createChatApp(options: ChatAppOptions): { app: Hono; gateway: Gateway } {
-  const sessions = new Map<string, string>()
-  const securityLog: SecurityLogEntry[] = []
-  const record = (entry: SecurityLogEntry): void => {
+  const sessions = new Map<string, Person>()
+  const people = new Map<string, Person>()
+  const securityLog: StoredLogEntry[] = []
+  const record = (entry: StoredLogEntry): void => {
     securityLog.push(entry)
     if (securityLog.length > LOG_SIZE) securityLog.shift()
   }
@@ -75,13 +112,18 @@ export function createChatApp(options: ChatAppOptions): { app: Hono; gateway: Ga
   const onEvent = (event: GatewayEvent): void => {
     printEvent(event)
     if (event.type === 'request.rejected') {
-      record({ at: event.at, kind: 'rejected', code: event.code, route: event.route })
+      const { at, code, route, connectionId } = event
+      record({ at, kind: 'rejected', code, route, userId: null, connectionId })
     } else if (event.type === 'token.rejected') {
-      record({ at: event.at, kind: 'token refused', code: event.code, route: null })
+      const { at, code, userId } = event
+      record({ at, kind: 'token refused', code, route: null, userId, connectionId: null })
     }
   }
 
-  const gateway = createGateway<string>({
+  const announced = new Set<string>()
+  const nameOf = (userId: string | null): string =>
+    (userId === null ? undefined : people.get(userId)?.name) ?? 'someone'
+  const gateway = createGateway<Person>({
     store: options.store,
     connections: awsConnections({
       region: 'us-east-1',
@@ -90,34 +132,40 @@ export function createChatApp(options: ChatAppOptions): { app: Hono; gateway: Ga
     }),
     integrationSecret: options.secret,
     allowedOrigins: options.allowedOrigins,
+    clientProtocol: true,
     auth: {
       // Session-bound tokens: the page and the local gateway share the host, so the cookie
       // reaches `$connect` and a leaked token is useless without it.
       resolveSession: (request) => cookieValue(request.headers.cookie, SESSION_COOKIE),
-      loadUser: (userId) => userId,
-      authorizeChannel: ({ userId, channel }) => channel !== 'staff' || userId === 'admin',
+      loadUser: (userId) => people.get(userId) ?? null,
+      authorizeChannel: ({ user, channel }) => channel !== 'staff' || user?.isAdmin === true,
     },
     handlers: {
-      join: defineHandler<string, { room: string }>({
-        schema: v.object({ room: v.string() }),
+      join: defineHandler<Person, { channel: string }>({
+        schema: v.object({ channel: v.string() }),
         handle: async (ctx, input) => {
-          await ctx.join(input.room)
-          await ctx.send.toChannel(
-            input.room,
-            { type: 'system', room: input.room, text: `${ctx.userId} joined` },
-            { except: ctx.connectionId },
-          )
-          return { type: 'joined', room: input.room }
+          await ctx.join(input.channel)
+          // Announce a person once per room, not on every re-join after a reconnect or rollover.
+          const key = `${ctx.userId} ${input.channel}`
+          if (!announced.has(key)) {
+            announced.add(key)
+            await ctx.send.toChannel(
+              input.channel,
+              { type: 'system', room: input.channel, text: `${nameOf(ctx.userId)} joined` },
+              { except: ctx.connectionId },
+            )
+          }
+          return { type: 'joined', room: input.channel }
         },
       }),
-      leave: defineHandler<string, { room: string }>({
-        schema: v.object({ room: v.string() }),
+      leave: defineHandler<Person, { channel: string }>({
+        schema: v.object({ channel: v.string() }),
         handle: async (ctx, input) => {
-          await ctx.leave(input.room)
-          return { type: 'left', room: input.room }
+          await ctx.leave(input.channel)
+          return { type: 'left', room: input.channel }
         },
       }),
-      chat: defineHandler<string, { room: string; text: string }>({
+      chat: defineHandler<Person, { room: string; text: string }>({
         schema: v.object({
           room: v.string(),
           text: v.pipe(v.string(), v.trim(), v.minLength(1), v.maxLength(500)),
@@ -127,22 +175,36 @@ export function createChatApp(options: ChatAppOptions): { app: Hono; gateway: Ga
           await ctx.send.toChannel(input.room, {
             type: 'chat',
             room: input.room,
-            from: ctx.userId,
+            from: nameOf(ctx.userId),
             text: input.text,
           })
           return undefined
         },
       }),
-      who: defineHandler<string>({
-        handle: async () => ({ type: 'who', users: await onlineUsers(options.store) }),
+      who: defineHandler<Person>({
+        handle: async () => ({ type: 'who', users: await online() }),
       }),
     },
     onEvent,
   })
 
+  const online = async (): Promise<string[]> =>
+    [...new Set((await onlineUsers(options.store)).map((id) => nameOf(id)))].sort()
+
   const app = new Hono()
-  const currentUser = (sid: string | undefined): string | null =>
+  const currentUser = (sid: string | undefined): Person | null =>
     sid === undefined ? null : (sessions.get(sid) ?? null)
+
+  // Every state-changing POST: a JSON body from one of our own pages, or nothing happens. A
+  // cross-site form cannot send JSON, and a cross-site fetch carries its own Origin.
+  const allowed = new Set(options.allowedOrigins)
+  app.use('*', async (c, next) => {
+    if (c.req.method !== 'POST' || c.req.path.startsWith('/ws/')) return next()
+    const type = c.req.header('content-type') ?? ''
+    if (!/^application\/json\s*(;|$)/i.test(type)) return c.json({ error: 'JSON only' }, 415)
+    if (!allowed.has(c.req.header('origin') ?? '')) return c.json({ error: 'bad origin' }, 403)
+    return next()
+  })
 
   app.get('/', async (c) => c.html(await readFile(`${publicDir}index.html`, 'utf8')))
   app.get('/app.js', async (c) =>
@@ -150,26 +212,46 @@ export function createChatApp(options: ChatAppOptions): { app: Hono; gateway: Ga
       'content-type': 'text/javascript; charset=utf-8',
     }),
   )
-  app.get('/config', (c) => c.json({ webSocketUrl: options.webSocketUrl() }))
+  app.get('/client.js', async (c) =>
+    c.body(await clientBundle(), 200, { 'content-type': 'text/javascript; charset=utf-8' }),
+  )
+  app.get('/config', (c) =>
+    c.json({ webSocketUrl: options.webSocketUrl(), rolloverMs: options.rolloverMs ?? null }),
+  )
 
   app.post('/login', async (c) => {
-    const body = (await c.req.json().catch(() => null)) as { name?: unknown } | null
+    const body = (await c.req.json().catch(() => null)) as {
+      name?: unknown
+      adminCode?: unknown
+    } | null
     const name = body?.name
     if (typeof name !== 'string' || !NAME.test(name)) {
       return c.json({ error: 'Pick a name of 1–32 letters, digits, - or _.' }, 400)
     }
+    const wantsAdmin = typeof body?.adminCode === 'string' && body.adminCode !== ''
+    const isAdmin = wantsAdmin && body.adminCode === options.adminCode
+    if (wantsAdmin && !isAdmin) return c.json({ error: 'That admin code is wrong.' }, 403)
     const sid = randomId()
-    sessions.set(sid, name)
-    setCookie(c, SESSION_COOKIE, sid, { httpOnly: true, sameSite: 'Lax', path: '/' })
-    return c.json({ name })
+    const person: Person = { userId: `u-${randomId().slice(0, 16)}`, name, isAdmin }
+    sessions.set(sid, person)
+    people.set(person.userId, person)
+    setCookie(c, SESSION_COOKIE, sid, { httpOnly: true, sameSite: 'Strict', path: '/' })
+    return c.json({ name, isAdmin })
   })
-  app.get('/me', (c) => c.json({ name: currentUser(getCookie(c, SESSION_COOKIE)) }))
+  app.get('/me', (c) => {
+    const me = currentUser(getCookie(c, SESSION_COOKIE))
+    return c.json({ name: me?.name ?? null, isAdmin: me?.isAdmin ?? false })
+  })
   app.post('/logout', async (c) => {
     const sid = getCookie(c, SESSION_COOKIE)
-    const name = currentUser(sid)
+    const me = currentUser(sid)
     if (sid !== undefined) sessions.delete(sid)
     deleteCookie(c, SESSION_COOKIE, { path: '/' })
-    if (name !== null) await gateway.send.disconnectUser(name)
+    if (me !== null) {
+      // This sign-in's sockets only: another person with the same name stays connected.
+      await gateway.send.disconnectUser(me.userId)
+      await gateway.send.broadcast({ type: 'presence', users: await online() })
+    }
     return c.json({ ok: true })
   })
 
@@ -178,11 +260,22 @@ export function createChatApp(options: ChatAppOptions): { app: Hono; gateway: Ga
     tokenRoute(gateway, {
       identify: (c) => {
         const sid = getCookie(c, SESSION_COOKIE)
-        const name = currentUser(sid)
-        return name === null || sid === undefined ? null : { userId: name, sessionId: sid }
+        const me = currentUser(sid)
+        return me === null || sid === undefined ? null : { userId: me.userId, sessionId: sid }
       },
     }),
   )
+  // Who opened each `$connect` (by cookie), so a refused handshake lands in its person's log.
+  const connectOwners = new Map<string, string>()
+  app.use('/ws/connect', async (c, next) => {
+    const me = currentUser(getCookie(c, SESSION_COOKIE))
+    const id = c.req.header('connectionid')
+    if (me !== null && id !== undefined) {
+      connectOwners.set(id, me.userId)
+      if (connectOwners.size > 1_000) connectOwners.delete(connectOwners.keys().next().value ?? '')
+    }
+    await next()
+  })
   app.route('/ws', websocketRoutes(gateway))
 
   // An ordinary HTTP route that pushes to every tab of a user.
@@ -193,7 +286,18 @@ export function createChatApp(options: ChatAppOptions): { app: Hono; gateway: Ga
     if (typeof body?.to !== 'string' || typeof body.text !== 'string' || body.text.length > 200) {
       return c.json({ error: 'to and text (≤ 200 characters) are required' }, 400)
     }
-    const report = await gateway.send.toUser(body.to, { type: 'notify', from, text: body.text })
+    const targets = [...people.values()].filter((p) => p.name === body.to)
+    const report = { delivered: 0, gone: [] as string[], failed: [] as unknown[] }
+    for (const target of targets) {
+      const sent = await gateway.send.toUser(target.userId, {
+        type: 'notify',
+        from: from.name,
+        text: body.text,
+      })
+      report.delivered += sent.delivered
+      report.gone.push(...sent.gone)
+      report.failed.push(...sent.failed)
+    }
     return c.json({
       delivered: report.delivered,
       gone: report.gone.length,
@@ -201,18 +305,35 @@ export function createChatApp(options: ChatAppOptions): { app: Hono; gateway: Ga
     })
   })
 
-  app.get('/security-log', (c) => c.json({ entries: [...securityLog].reverse() }))
+  // Each person sees only their own refusals: by user id, or by a connection that was theirs.
+  app.get('/security-log', async (c) => {
+    const me = currentUser(getCookie(c, SESSION_COOKIE))
+    if (me === null) return c.json({ entries: [] })
+    const mine: SecurityLogEntry[] = []
+    for (const entry of [...securityLog].reverse()) {
+      const id = entry.connectionId
+      const owner =
+        entry.userId ??
+        (id === null
+          ? null
+          : (connectOwners.get(id) ?? (await options.store.connections.get(id))?.userId ?? null))
+      if (owner === me.userId) {
+        mine.push({ at: entry.at, kind: entry.kind, code: entry.code, route: entry.route })
+      }
+    }
+    return c.json({ entries: mine })
+  })
 
   // Demonstrates the origin check: a script on another site cannot open a socket as this user.
   // The server itself plays the attacker, with a valid token and a forged Origin.
   app.post('/demo/forged-origin', async (c) => {
     const sid = getCookie(c, SESSION_COOKIE)
-    const name = currentUser(sid)
-    if (name === null || sid === undefined) return c.json({ error: 'sign in first' }, 401)
+    const me = currentUser(sid)
+    if (me === null || sid === undefined) return c.json({ error: 'sign in first' }, 401)
     const issued = await gateway.issueToken({
       method: 'POST',
       headers: { 'sec-fetch-site': 'same-origin' },
-      userId: name,
+      userId: me.userId,
       sessionId: sid,
     })
     const { token } = JSON.parse(issued.body ?? '{}') as { token?: string }

@@ -18,6 +18,7 @@ console.log(`
   Open      ${chat.url}   (two browser windows: sign in as two people)
   Sockets   ${chat.webSocketUrl}   (local API Gateway)
   Sending   ${chat.managementEndpoint}/@connections/{id}
+  Admin     sign in with the admin code ${chat.adminCode} to enter the admin-only room "staff"
 
   Ctrl+C to stop.
 `)

@@ -22,6 +22,10 @@ export interface StartChatOptions {
   readonly databaseFile?: string
   /** Idle timeout of the local gateway (API Gateway's is 10 minutes). */
   readonly idleTimeoutMs?: number
+  /** Maximum connection duration of the local gateway (API Gateway's is 2 hours). */
+  readonly maxDurationMs?: number
+  /** The page's rollover period (default: the client's, just under 2 hours). */
+  readonly rolloverMs?: number
 }
 
 /** The running demo. */
@@ -30,6 +34,8 @@ export interface RunningChat {
   readonly url: string
   readonly webSocketUrl: string
   readonly managementEndpoint: string
+  /** Signing in with this code makes an admin (printed by `pnpm demo`). */
+  readonly adminCode: string
   close(): Promise<void>
 }
 
@@ -42,6 +48,7 @@ export async function startChat(options: StartChatOptions = {}): Promise<Running
   const db = new Kysely<unknown>({ dialect: new SqliteDialect({ database: new SQLite(file) }) })
   await migrate(db)
   const secret = Buffer.from(crypto.getRandomValues(new Uint8Array(24))).toString('base64url')
+  const adminCode = Buffer.from(crypto.getRandomValues(new Uint8Array(6))).toString('base64url')
 
   // Listen first: the page's origin (and so `allowedOrigins`) depends on the port we get.
   let handler: ((request: Request) => Response | Promise<Response>) | null = null
@@ -66,6 +73,8 @@ export async function startChat(options: StartChatOptions = {}): Promise<Running
     allowedOrigins: [`http://${HOST}:${port}`, `http://localhost:${port}`],
     webSocketUrl: () => webSocketUrl,
     managementEndpoint: () => managementEndpoint,
+    adminCode,
+    ...(options.rolloverMs === undefined ? {} : { rolloverMs: options.rolloverMs }),
   })
   handler = app.fetch
 
@@ -76,6 +85,7 @@ export async function startChat(options: StartChatOptions = {}): Promise<Running
     integration: { type: 'http', baseUrl: `http://${HOST}:${port}/ws` },
     secret: { value: secret },
     ...(options.idleTimeoutMs === undefined ? {} : { idleTimeoutMs: options.idleTimeoutMs }),
+    ...(options.maxDurationMs === undefined ? {} : { maxDurationMs: options.maxDurationMs }),
   })
   webSocketUrl = local.url
   managementEndpoint = local.managementEndpoint
@@ -89,6 +99,7 @@ export async function startChat(options: StartChatOptions = {}): Promise<Running
     url: `http://${HOST}:${port}/`,
     webSocketUrl,
     managementEndpoint,
+    adminCode,
     async close() {
       clearInterval(sweep)
       await local.close()
