@@ -48,15 +48,17 @@ async function seededStore(): Promise<Store> {
   const store = memoryStore()
   const now = Date.now()
   for (let i = 0; i < CONNECTIONS; i++) {
-    await store.connections.create({
-      connectionId: connectionId(i),
-      userId: `user-${i}`,
-      channels: [],
-      apiId: API_ID,
-      stage: 'bench',
-      domainName: null,
-      connectedAt: now,
-    })
+    await store.connections.create(
+      {
+        connectionId: connectionId(i),
+        userId: `user-${i}`,
+        channels: [],
+        apiId: API_ID,
+        stage: 'bench',
+        domainName: null,
+      },
+      now,
+    )
   }
   return store
 }

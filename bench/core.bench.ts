@@ -79,15 +79,17 @@ function check(ok: boolean, what: string): void {
 async function seedConnections(store: Store, n: number, prefix: string): Promise<string[]> {
   const ids = Array.from({ length: n }, (_, i) => `${prefix}${i}`)
   for (const connectionId of ids) {
-    await store.connections.create({
-      connectionId,
-      userId: `user-${connectionId}`,
-      channels: [],
-      apiId: 'testapi123',
-      stage: 'bench',
-      domainName: null,
-      connectedAt: clock.now(),
-    })
+    await store.connections.create(
+      {
+        connectionId,
+        userId: `user-${connectionId}`,
+        channels: [],
+        apiId: 'testapi123',
+        stage: 'bench',
+        domainName: null,
+      },
+      clock.now(),
+    )
   }
   return ids
 }
@@ -141,22 +143,21 @@ async function connectBaseline(): Promise<Sample> {
       now,
     )
     check(hit.allowed, 'limit')
-    const token = await store.tokens.consume(hashToken(request.query.token as string), {
-      sessionHash: null,
-      now,
-    })
+    const token = await store.tokens.consume(hashToken(request.query.token as string), null, now)
     check(token !== null, 'token')
     const userHit = await store.limits.hit(`connect.user:${token?.userId}`, RULE, now)
     check(userHit.allowed, 'user limit')
-    const created = await store.connections.create({
-      connectionId: request.headers.connectionid as string,
-      userId: token?.userId ?? null,
-      channels: [],
-      apiId: request.headers['x-amzn-apigateway-api-id'] ?? null,
-      stage: null,
-      domainName: null,
-      connectedAt: now,
-    })
+    const created = await store.connections.create(
+      {
+        connectionId: request.headers.connectionid as string,
+        userId: token?.userId ?? null,
+        channels: [],
+        apiId: request.headers['x-amzn-apigateway-api-id'] ?? null,
+        stage: null,
+        domainName: null,
+      },
+      now,
+    )
     check(created, 'create')
   })
 }

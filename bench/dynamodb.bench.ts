@@ -259,19 +259,21 @@ export default async function dynamodbBench(): Promise<void> {
             const c = cases[i] as ConnectCase
             const at = Date.now()
             await store.limits.hit(`connect.ip:${c.ip}`, OPEN_RULE, at)
-            if ((await store.tokens.consume(c.hash, { sessionHash: null, now: at })) === null) {
+            if ((await store.tokens.consume(c.hash, null, at)) === null) {
               throw new Error('token not consumed')
             }
             await store.limits.hit(`connect.user:${c.userId}`, OPEN_RULE, at)
-            const created = await store.connections.create({
-              connectionId: c.connectionId,
-              userId: c.userId,
-              channels: [],
-              apiId: 'testapi123',
-              stage: null,
-              domainName: null,
-              connectedAt: at,
-            })
+            const created = await store.connections.create(
+              {
+                connectionId: c.connectionId,
+                userId: c.userId,
+                channels: [],
+                apiId: 'testapi123',
+                stage: null,
+                domainName: null,
+              },
+              at,
+            )
             if (!created) throw new Error('connection not created')
           })
         },
@@ -302,15 +304,17 @@ export default async function dynamodbBench(): Promise<void> {
     await inBatches(live, async (c) => {
       await direct.putToken(c, now + WINDOW_MS)
       await direct.connect(c, now)
-      await store.connections.create({
-        connectionId: c.connectionId,
-        userId: c.userId,
-        channels: [],
-        apiId: 'testapi123',
-        stage: null,
-        domainName: null,
-        connectedAt: now,
-      })
+      await store.connections.create(
+        {
+          connectionId: c.connectionId,
+          userId: c.userId,
+          channels: [],
+          apiId: 'testapi123',
+          stage: null,
+          domainName: null,
+        },
+        now,
+      )
     })
     const idOf = (i: number) => (live[i % CONCURRENCY] as ConnectCase).connectionId
     const http = httpRequests({ secret: SECRET })
@@ -361,7 +365,7 @@ export default async function dynamodbBench(): Promise<void> {
       await gateway.handle(http.message({ connectionId: c.connectionId, body: { action: 'ping' } }))
     }
     console.log(`message            ${perOperation(before, counts, sample.length)}`)
-    for (const c of sample) await gatewayStore.connections.subscribe(c.connectionId, 'room')
+    for (const c of sample) await gatewayStore.connections.subscribe(c.connectionId, 'room', 100)
     before = new Map(counts)
     await gateway.send.toChannel('room', { hello: true })
     console.log(`toChannel (${sample.length})    ${perOperation(before, counts, 1)} per fan-out`)

@@ -166,18 +166,20 @@ async function measureStore(name: string, store: Store, ops: number): Promise<Me
       const c = cases[i] as ConnectCase
       const at = Date.now()
       await store.limits.hit(`connect.ip:${c.ip}`, OPEN_RULE, at)
-      const token = await store.tokens.consume(c.hash, { sessionHash: null, now: at })
+      const token = await store.tokens.consume(c.hash, null, at)
       if (token === null) throw new Error('token not consumed')
       await store.limits.hit(`connect.user:${c.userId}`, OPEN_RULE, at)
-      const created = await store.connections.create({
-        connectionId: c.connectionId,
-        userId: c.userId,
-        channels: [],
-        apiId: 'testapi123',
-        stage: null,
-        domainName: null,
-        connectedAt: at,
-      })
+      const created = await store.connections.create(
+        {
+          connectionId: c.connectionId,
+          userId: c.userId,
+          channels: [],
+          apiId: 'testapi123',
+          stage: null,
+          domainName: null,
+        },
+        at,
+      )
       if (!created) throw new Error('connection not created')
     },
     CONCURRENCY,

@@ -171,7 +171,9 @@ export function createChatApp(options: ChatAppOptions): { app: Hono; gateway: Ga
           text: v.pipe(v.string(), v.trim(), v.minLength(1), v.maxLength(500)),
         }),
         handle: async (ctx, input) => {
-          if (!ctx.channels.includes(input.room)) throw new RejectionError('CHANNEL_FORBIDDEN')
+          if (!(await ctx.channels()).includes(input.room)) {
+            throw new RejectionError('CHANNEL_FORBIDDEN')
+          }
           await ctx.send.toChannel(input.room, {
             type: 'chat',
             room: input.room,

@@ -295,9 +295,7 @@ describe('the Lambda adapter under @architect/sandbox 8.0.0', () => {
     eli.socket.send({ action: 'join', room: 'lobby' })
     await eventually(
       async () =>
-        (await store.connections.get(eli.connectionId))?.channels.includes('lobby')
-          ? true
-          : undefined,
+        (await store.connections.channels(eli.connectionId)).includes('lobby') ? true : undefined,
       'the join to reach the store',
       SANDBOX_WAIT_MS,
     )

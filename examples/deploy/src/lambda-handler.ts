@@ -61,7 +61,7 @@ const gateway = createGateway<string>({
         text: v.pipe(v.string(), v.minLength(1), v.maxLength(500)),
       }),
       handle: async (ctx, input) => {
-        if (!ctx.channels.includes(input.room)) return undefined
+        if (!(await ctx.channels()).includes(input.room)) return undefined
         await ctx.send.toChannel(input.room, {
           type: 'chat',
           room: input.room,

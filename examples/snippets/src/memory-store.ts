@@ -4,7 +4,8 @@ import { memoryStore } from '@apigw-ws/store-memory'
 // One process owns all state: right for a single backend instance; lost on restart.
 const store = memoryStore({
   maxKeys: 50_000, // per table: tokens, rate-limit windows, connections
-  onEvict: (event) => console.warn(`apigw-ws: memory store full, evicted a ${event.kind}`),
+  // A full table never drops live data: it refuses new entries (fails closed) and says so.
+  onCapacity: (event) => console.warn(`apigw-ws: memory store full (${event.kind} table)`),
 })
 
 export const gateway = createGateway({

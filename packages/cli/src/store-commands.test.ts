@@ -41,15 +41,10 @@ async function seed(url: string, tablePrefix: string, now: number): Promise<void
     await token('a'.repeat(64), now - 1000)
     await token('b'.repeat(64), now + HOUR)
     const connection = (connectionId: string, connectedAt: number) =>
-      store.connections.create({
-        connectionId,
-        userId: 'u1',
-        channels: [],
-        apiId: null,
-        stage: null,
-        domainName: null,
+      store.connections.create(
+        { connectionId, userId: 'u1', channels: [], apiId: null, stage: null, domainName: null },
         connectedAt,
-      })
+      )
     await connection('stale=', now - 3 * HOUR)
     await connection('fresh=', now)
   } finally {

@@ -10,7 +10,7 @@ import type { GatewayEvent } from './events.js'
 import { createGateway } from './gateway.js'
 import { defineHandler } from './handlers.js'
 import type { GatewayRequest } from './request.js'
-import type { Store } from './store.js'
+import type { StoreParts } from './store.js'
 import { fakeClock } from './testing/fake-clock.js'
 import { httpRequests } from './testing/requests.js'
 
@@ -41,11 +41,11 @@ function switchableStore() {
     }
     return out as T
   }
-  const store: Store = {
+  const store: StoreParts = {
     connections: wrap(inner.connections),
     tokens: wrap(inner.tokens),
     limits: wrap(inner.limits),
-    cleanup: (request) => inner.cleanup(request),
+    cleanup: (request, now) => inner.cleanup(request, now),
   }
   return { store, control }
 }

@@ -9,7 +9,7 @@ import type { GatewayEvent } from './events.js'
 import { defineHandler } from './handlers.js'
 import { REJECTION_STATUS, type RejectionCode, RejectionError } from './rejections.js'
 import type { GatewayResponse } from './request.js'
-import type { Store } from './store.js'
+import type { Store, StoreParts } from './store.js'
 import { httpRequests } from './testing/requests.js'
 
 const INTERNAL = JSON.stringify({ message: 'Internal Server Error' })
@@ -17,7 +17,7 @@ const UNAVAILABLE = JSON.stringify({ message: 'Service Unavailable' })
 const STATUSES = new Set<number>(Object.values(REJECTION_STATUS))
 
 /** Forwards to a memory store, except that the named methods fail. */
-function failOn(methods: readonly string[], inner: Store = memoryStore()): Store {
+function failOn(methods: readonly string[], inner: Store = memoryStore()): StoreParts {
   const wrap = <T extends object>(group: string, target: T): T => {
     const out: Record<string, unknown> = {}
     for (const [key, value] of Object.entries(target)) {
@@ -205,7 +205,7 @@ describe('a hook that fails', () => {
         http.message({ connectionId, body: { action: 'join' } }),
       )
       expect(response.status).toBe(500)
-      expect((await store.connections.get(connectionId))?.channels).toEqual([])
+      expect([...(await store.connections.channels(connectionId))]).toEqual([])
     },
   )
 })

@@ -22,7 +22,7 @@ import { createAdapter, registerAdapter } from './adapters/serve.js'
 import { newRequestState, type RequestState } from './checks/request-state.js'
 import { encodePush, envelope } from './client-protocol.js'
 import type { GatewayEvent } from './events.js'
-import { createAcceptance } from './gateway/acceptance.js'
+import { createAcceptance, release } from './gateway/acceptance.js'
 import { type CleanupOptions, sweep } from './gateway/cleanup.js'
 import { createRefusals } from './gateway/refusals.js'
 import { createTokenIssuer, type TokenRequest } from './gateway/token-issuer.js'
@@ -218,10 +218,12 @@ export function createGateway<TUser = unknown>(options: GatewayOptions<TUser>): 
             ? pipelines.disconnect
             : pipelines.message
       const refusal = await runSteps(steps, state)
+      if (refusal !== undefined) await release(state)
       const response =
         refusal !== undefined ? refuse(state, request.route, refusal) : await accept(state)
       return config.clientProtocol ? envelope(state, response) : response
     } catch (error) {
+      await release(state)
       const response = refusals.failure(state, request.route, error)
       return config.clientProtocol ? envelope(state, response) : response
     }

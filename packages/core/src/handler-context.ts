@@ -1,8 +1,9 @@
 /**
  * The context a handler runs with. One instance per message; its methods live on the prototype
  * so a message does not allocate a closure per helper. `join` and `leave` validate the channel
- * name and (for `join`) ask `authorizeChannel` before touching the store, and keep `channels`
- * current for the rest of the handler.
+ * name and (for `join`) ask `authorizeChannel` before touching the store, which enforces the
+ * channel limit. Channels are loaded only when a handler asks (`channels()`), so a message costs
+ * the same however many channels its connection is in.
  */
 import { mayUseChannel } from './checks/identity-checks.js'
 import type { RequestState } from './checks/request-state.js'
@@ -24,7 +25,6 @@ export class MessageContext<TUser> implements HandlerContext<TUser> {
   readonly connectionId: string
   readonly userId: string | null
   readonly user: TUser | null
-  readonly channels: string[]
   readonly message: Readonly<Record<string, unknown>>
   readonly event: EventMeta
   readonly send: Sender
@@ -36,7 +36,6 @@ export class MessageContext<TUser> implements HandlerContext<TUser> {
     this.connectionId = state.connectionId as string
     this.userId = state.userId
     this.user = state.user
-    this.channels = connection === null ? [] : [...connection.channels]
     this.message = state.message ?? {}
     this.send = send
     this.event = {
@@ -53,17 +52,22 @@ export class MessageContext<TUser> implements HandlerContext<TUser> {
     return this.send.toConnection(this.connectionId, data)
   }
 
+  channels(): Promise<readonly string[]> {
+    return guard('store', () => this.#state.config.store.connections.channels(this.connectionId))
+  }
+
   async join(name: string): Promise<void> {
     const channel = validChannel(name)
     const state = this.#state
     if (!(await mayUseChannel(state, channel, 'join'))) {
       throw new RejectionError('CHANNEL_FORBIDDEN')
     }
-    const subscribed = await guard('store', () =>
-      state.config.store.connections.subscribe(this.connectionId, channel),
+    const { store, maxChannelsPerConnection } = state.config
+    const result = await guard('store', () =>
+      store.connections.subscribe(this.connectionId, channel, maxChannelsPerConnection),
     )
-    if (!subscribed) throw new RejectionError('CONNECTION_UNKNOWN')
-    if (!this.channels.includes(channel)) this.channels.push(channel)
+    if (result === 'limit') throw new RejectionError('CHANNEL_LIMIT_REACHED')
+    if (result !== 'subscribed') throw new RejectionError('CONNECTION_UNKNOWN')
   }
 
   async leave(name: string): Promise<void> {
@@ -71,7 +75,5 @@ export class MessageContext<TUser> implements HandlerContext<TUser> {
     await guard('store', () =>
       this.#state.config.store.connections.unsubscribe(this.connectionId, channel),
     )
-    const index = this.channels.indexOf(channel)
-    if (index >= 0) this.channels.splice(index, 1)
   }
 }

@@ -30,8 +30,12 @@ export interface HandlerContext<TUser = unknown> {
   readonly userId: string | null
   /** The user from `auth.loadUser`, or `null` when no loader is configured. */
   readonly user: TUser | null
-  /** Channels the connection is subscribed to, kept current by `join` and `leave`. */
-  readonly channels: readonly string[]
+  /**
+   * Loads the channels the connection is subscribed to, in subscription order, from the store
+   * (one store call per call; at most `maxChannelsPerConnection` names). Not part of a message's
+   * fixed cost: call it only when the handler needs them.
+   */
+  channels(): Promise<readonly string[]>
   /** The whole parsed message (the object the schema validated). */
   readonly message: Readonly<Record<string, unknown>>
   readonly event: EventMeta
@@ -41,8 +45,11 @@ export interface HandlerContext<TUser = unknown> {
   reply(data: SendData): Promise<SendReport>
   /**
    * Subscribes this connection to `channel` after validating the name and asking
-   * `auth.authorizeChannel`. A refusal throws a `RejectionError` (`CHANNEL_INVALID` → 400,
-   * `CHANNEL_FORBIDDEN` → 403) that the gateway turns into the response, unless caught.
+   * `auth.authorizeChannel`, then asks the store to add it within `maxChannelsPerConnection`
+   * (atomically; joining a channel the connection has is a no-op). A refusal throws a
+   * `RejectionError` (`CHANNEL_INVALID` → 400, `CHANNEL_FORBIDDEN` → 403,
+   * `CHANNEL_LIMIT_REACHED` → 403, `CONNECTION_UNKNOWN` → 404) that the gateway turns into the
+   * response, unless caught.
    */
   join(channel: string): Promise<void>
   /** Unsubscribes from `channel`; invalid names are refused like `join`. */

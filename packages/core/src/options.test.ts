@@ -354,7 +354,7 @@ describe('the normalized configuration', () => {
       http.connect({ connectionId: 'renamed1', query: { ws_token: token, room: 'lobby' } }),
     )
     expect(response.status).toBe(200)
-    expect((await store.connections.get('renamed1'))?.channels).toEqual(['lobby'])
+    expect([...(await store.connections.channels('renamed1'))]).toEqual(['lobby'])
   })
 })
 

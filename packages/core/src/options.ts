@@ -6,6 +6,7 @@
  */
 import type { Clock } from './clock.js'
 import { systemClock } from './clock.js'
+import { defineStore, isStore } from './define-store.js'
 import type { EventListener } from './events.js'
 import { buildRegistry, type HandlerMap, type RegisteredHandler } from './handlers.js'
 import { normalizePermissions, type Permissions } from './permissions.js'
@@ -13,7 +14,7 @@ import type { Rejection } from './rejections.js'
 import type { GatewayRequest } from './request.js'
 import type { ConnectionsTransport } from './send/transport.js'
 import { sha256 } from './sha256.js'
-import type { Store } from './store.js'
+import type { Store, StoreParts } from './store.js'
 
 /** A fixed-window rate limit: at most `limit` hits per `windowMs`. */
 export interface RateLimitRule {
@@ -91,8 +92,12 @@ export type CustomCheck<TUser> = (
 
 /** Options for `createGateway`. */
 export interface GatewayOptions<TUser = unknown> {
-  /** Where connections, tokens and limits live. Required: there is no per-process default. */
-  readonly store: Store
+  /**
+   * Where connections, tokens and limits live. Required: there is no per-process default. A
+   * store from `defineStore` (as `memoryStore` and `kyselyStore` return) is used as it is; any
+   * other object is passed through `defineStore`, so a store missing a method is refused here.
+   */
+  readonly store: Store | StoreParts
   /** Transport for sending (`awsConnections` from `@apigw-ws/core/aws`). */
   readonly connections?: ConnectionsTransport | undefined
   /**
@@ -176,6 +181,12 @@ export interface GatewayOptions<TUser = unknown> {
     | undefined
   /** Query parameter naming the channel to join on `$connect`. Default `channel`. */
   readonly channelParam?: string | undefined
+  /**
+   * Most channels one connection may be in (the `$connect` channel included). `ctx.join` beyond
+   * it is refused with `CHANNEL_LIMIT_REACHED` (403); the store enforces it atomically. An
+   * integer from 1 to 10,000; default 100.
+   */
+  readonly maxChannelsPerConnection?: number | undefined
   readonly rateLimits?: RateLimitOptions | undefined
   readonly auth?: AuthHooks<TUser> | undefined
   /** Message handlers by name. */
@@ -239,6 +250,7 @@ export interface Config<TUser> {
   readonly tokenTtlMs: number
   readonly tokenParam: string
   readonly channelParam: string
+  readonly maxChannelsPerConnection: number
   readonly limits: {
     readonly connectPerIp: RateLimitRule | null
     readonly connectPerUser: RateLimitRule | null
@@ -389,18 +401,20 @@ export function secretWeakness(secret: string): string | null {
   return null
 }
 
+/**
+ * The store, checked: a store built by `defineStore` is used as it is; any other object is run
+ * through `defineStore`, which refuses (with a `TypeError` listing them) missing methods.
+ */
 function checkStore(store: unknown): Store {
-  const s = store as Partial<Store> | undefined
-  const ok =
-    typeof s === 'object' &&
-    s !== null &&
-    typeof s.cleanup === 'function' &&
-    typeof s.connections?.create === 'function' &&
-    typeof s.tokens?.consume === 'function' &&
-    typeof s.limits?.hit === 'function'
-  if (!ok)
+  if (typeof store !== 'object' || store === null) {
     throw new TypeError('store is required: pass memoryStore(), kyselyStore(…) or your own Store')
-  return store as Store
+  }
+  if (isStore(store)) return store
+  try {
+    return defineStore(store as StoreParts)
+  } catch (error) {
+    throw new TypeError(`store: ${(error as Error).message}`)
+  }
 }
 
 /** Validates `options` and returns the frozen configuration. Throws `TypeError` on bad input. */
@@ -524,6 +538,12 @@ export function normalizeOptions<TUser>(options: GatewayOptions<TUser>): Config<
     tokenTtlMs: positiveInt(tokens.ttlMs, 'tokens.ttlMs', 60_000),
     tokenParam: paramName(tokens.queryParam, 'tokens.queryParam', 'token'),
     channelParam: paramName(options.channelParam, 'channelParam', 'channel'),
+    maxChannelsPerConnection: boundedInt(
+      options.maxChannelsPerConnection,
+      'maxChannelsPerConnection',
+      100,
+      10_000,
+    ),
     limits: Object.freeze({
       connectPerIp: rule(limits.connectPerIp, 'rateLimits.connectPerIp', DEFAULT_RULE),
       connectPerUser: rule(limits.connectPerUser, 'rateLimits.connectPerUser', DEFAULT_RULE),

@@ -1,16 +1,20 @@
 /**
  * The pipelines: which checks run for which route, in which order. This file is the one place the
- * order is written down. Cheap, stateless checks come first; the connect rate limit is counted
- * before origin and token checks so every attempt counts, failed ones included; store writes come
- * last. A step returns a rejection to stop; the first one wins.
+ * order is written down. Cheap, stateless checks come first. On `$connect` the stateful part
+ * (connect limits, token consume, connection create) is one `store.admit` call after the
+ * stateless checks, and a refused stateless check still counts against the client address, so
+ * every attempt counts, failed ones included; the hooks that need the token's user (user,
+ * permissions, channel access, custom checks) run after it, and a refusal there disconnects the
+ * connection admit created. A step returns a rejection to stop; the first one wins.
  */
 
+import { admission } from './checks/admission.js'
 import {
   channelAccess,
   channelParam,
   connectPermissions,
   loadUser,
-  token,
+  tokenFormat,
 } from './checks/identity-checks.js'
 import {
   jsonMessage,
@@ -95,21 +99,10 @@ export function buildPipelines<TUser>(
         bodySize,
         connectionAttributes,
         clientAddress,
-        limitStep<TUser>(
-          'connect.ip',
-          config.limits.connectPerIp,
-          (s) => s.address?.key ?? null,
-          limited('connect.ip'),
-        ),
-        origin,
-        host,
-        channelParam,
-        token,
-        limitStep<TUser>(
-          'connect.user',
-          config.limits.connectPerUser,
-          (s) => s.userId,
-          limited('connect.user'),
+        admission<TUser>(
+          [origin, host, channelParam, tokenFormat],
+          { ip: config.limits.connectPerIp, user: config.limits.connectPerUser },
+          emit,
         ),
         loadUser,
         connectPermissions,

@@ -40,6 +40,8 @@ export const REJECTION_STATUS = Object.freeze({
   CHANNEL_INVALID: 400,
   /** `authorizeChannel` refused the channel. */
   CHANNEL_FORBIDDEN: 403,
+  /** Joining would put the connection in more than `maxChannelsPerConnection` channels. */
+  CHANNEL_LIMIT_REACHED: 403,
   /** `$connect` for a connection id the store already knows (a replay). */
   CONNECTION_DUPLICATE: 400,
   /** Message or disconnect for a connection id that is unknown or disconnected. */

@@ -28,12 +28,13 @@ export interface FakeStore extends Store {
   /** Runs before each `list` resolves (to observe or to fail). */
   onList: ((call: ListCall) => void) | null
   /** Adds connected records quickly: ids, and optional fields shared by all. */
-  seed(ids: readonly string[], fields?: Partial<NewConnection>): void
+  seed(ids: readonly string[], fields?: Partial<NewConnection & { connectedAt: number }>): void
 }
 
 /** Creates an empty fake store. */
 export function fakeStore(): FakeStore {
   const records = new Map<string, ConnectionRecord>()
+  const channelsById = new Map<string, string[]>()
   let sortedIds: string[] | null = null
   const listCalls: ListCall[] = []
   const transitions: { connectionId: string; now: number }[] = []
@@ -46,19 +47,23 @@ export function fakeStore(): FakeStore {
   function matches(record: ConnectionRecord, filter: ConnectionFilter): boolean {
     if (record.disconnectedAt !== null) return false
     if ('userId' in filter) return record.userId === filter.userId
-    if ('channel' in filter) return record.channels.includes(filter.channel)
+    if ('channel' in filter) {
+      return (channelsById.get(record.connectionId) ?? []).includes(filter.channel)
+    }
     return true
   }
 
-  function insert(connection: NewConnection): boolean {
+  function insert(connection: NewConnection, now: number): boolean {
     if (records.has(connection.connectionId)) return false
+    const { channels, ...fields } = connection
     records.set(connection.connectionId, {
-      ...connection,
-      channels: [...connection.channels],
-      lastSeenAt: connection.connectedAt,
+      ...fields,
+      connectedAt: now,
+      lastSeenAt: now,
       requestCount: 0,
       disconnectedAt: null,
     })
+    channelsById.set(connection.connectionId, [...channels])
     sortedIds = null
     return true
   }
@@ -68,22 +73,25 @@ export function fakeStore(): FakeStore {
     transitions,
     onList: null,
     seed(seedIds, fields = {}) {
+      const { connectedAt = 0, ...rest } = fields
       for (const connectionId of seedIds) {
-        insert({
-          userId: null,
-          channels: [],
-          apiId: 'api1',
-          stage: 'test',
-          domainName: 'api1.execute-api.us-east-1.amazonaws.com',
-          connectedAt: 0,
-          ...fields,
-          connectionId,
-        })
+        insert(
+          {
+            userId: null,
+            channels: [],
+            apiId: 'api1',
+            stage: 'test',
+            domainName: 'api1.execute-api.us-east-1.amazonaws.com',
+            ...rest,
+            connectionId,
+          },
+          connectedAt,
+        )
       }
     },
     connections: {
-      async create(connection) {
-        return insert(connection)
+      async create(connection, now) {
+        return insert(connection, now)
       },
       async get(connectionId) {
         return records.get(connectionId) ?? null
@@ -102,21 +110,25 @@ export function fakeStore(): FakeStore {
         transitions.push({ connectionId, now })
         return true
       },
-      async subscribe(connectionId, channel) {
+      async channels(connectionId) {
+        return [...(channelsById.get(connectionId) ?? [])]
+      },
+      async subscribe(connectionId, channel, maxChannels) {
         const record = records.get(connectionId)
-        if (record === undefined || record.disconnectedAt !== null) return false
-        if (!record.channels.includes(channel)) {
-          records.set(connectionId, { ...record, channels: [...record.channels, channel] })
-        }
-        return true
+        if (record === undefined || record.disconnectedAt !== null) return 'gone'
+        const held = channelsById.get(connectionId) ?? []
+        if (held.includes(channel)) return 'subscribed'
+        if (held.length >= maxChannels) return 'limit'
+        channelsById.set(connectionId, [...held, channel])
+        return 'subscribed'
       },
       async unsubscribe(connectionId, channel) {
-        const record = records.get(connectionId)
-        if (record === undefined || !record.channels.includes(channel)) return false
-        records.set(connectionId, {
-          ...record,
-          channels: record.channels.filter((c) => c !== channel),
-        })
+        const held = channelsById.get(connectionId) ?? []
+        if (!held.includes(channel)) return false
+        channelsById.set(
+          connectionId,
+          held.filter((c) => c !== channel),
+        )
         return true
       },
       async list(filter: ConnectionFilter, page: PageRequest): Promise<Page<ConnectionRecord>> {
@@ -152,6 +164,7 @@ export function fakeStore(): FakeStore {
     limits: {
       hit: () => Promise.reject(new Error('fakeStore: limits are not used by the sender')),
     },
+    admit: () => Promise.reject(new Error('fakeStore: admit is not used by the sender')),
     cleanup: () => Promise.reject(new Error('fakeStore: cleanup is not used by the sender')),
   }
   return store

@@ -11,7 +11,7 @@ import { createGateway, type Gateway } from '../src/gateway.js'
 import { defineHandler } from '../src/handlers.js'
 import { type Config, type GatewayOptions, normalizeOptions } from '../src/options.js'
 import type { GatewayRequest, GatewayResponse } from '../src/request.js'
-import type { Store } from '../src/store.js'
+import type { Store, StoreParts } from '../src/store.js'
 import { type FakeClock, fakeClock } from '../src/testing/fake-clock.js'
 import { connectionIdFor, httpRequests } from '../src/testing/requests.js'
 
@@ -30,7 +30,7 @@ export type Overrides<TUser = unknown> = {
 /** A gateway under test and everything around it. */
 export interface Kit {
   readonly gateway: Gateway
-  readonly store: Store
+  readonly store: StoreParts
   readonly clock: FakeClock
   /** Every event the gateway emitted, in order. */
   readonly events: GatewayEvent[]
@@ -49,7 +49,7 @@ export interface Kit {
 
 /** The option object the kit passes to `createGateway` for `overrides`. */
 export function kitOptions<TUser = unknown>(
-  store: Store,
+  store: StoreParts,
   clock: FakeClock,
   events: GatewayEvent[],
   overrides: Overrides<TUser> = {},
@@ -74,7 +74,7 @@ export function kitOptions<TUser = unknown>(
 /** A gateway over `store` (default: a fresh memory store) with the kit's defaults. */
 export function setup<TUser = unknown>(
   overrides: Overrides<TUser> = {},
-  store: Store = memoryStore(),
+  store: StoreParts = memoryStore(),
 ): Kit {
   const clock = fakeClock()
   const events: GatewayEvent[] = []
@@ -134,7 +134,7 @@ export interface StoreCall {
 }
 
 /** A store that forwards to `inner` and records every call with its arguments and result. */
-export interface RecordingStore extends Store {
+export interface RecordingStore extends StoreParts {
   readonly calls: StoreCall[]
   /** Every argument and result the store saw, as JSON text (what reached the store at rest). */
   dump(): string
@@ -142,7 +142,14 @@ export interface RecordingStore extends Store {
 
 type AnyMethod = (...args: unknown[]) => Promise<unknown>
 
-function wrapStore(inner: Store, wrap: (method: string, call: AnyMethod) => AnyMethod): Store {
+/**
+ * The parts of `inner` with every method wrapped. `admit` is left out on purpose: the gateway
+ * composes it from the wrapped parts, so each step of a connect is seen (and interleaved).
+ */
+function wrapStore(
+  inner: Store,
+  wrap: (method: string, call: AnyMethod) => AnyMethod,
+): StoreParts & { readonly cleanup: Store['cleanup'] } {
   const group = <T extends object>(name: string, target: T): T => {
     const out: Record<string, AnyMethod> = {}
     for (const [key, value] of Object.entries(target)) {
@@ -174,7 +181,7 @@ export function recordingStore(inner: Store = memoryStore()): RecordingStore {
  * which interleaves concurrent requests at every store access. A gateway that read a counter
  * and wrote it back across an `await` would lose updates under this store.
  */
-export function interleavingStore(inner: Store = memoryStore()): Store {
+export function interleavingStore(inner: Store = memoryStore()): StoreParts {
   let n = 0
   return wrapStore(inner, (_method, call) => async (...args) => {
     const hops = (n++ * 5) % 7
@@ -184,7 +191,9 @@ export function interleavingStore(inner: Store = memoryStore()): Store {
 }
 
 /** A store whose every method throws synchronously (`throw`) or rejects (`reject`). */
-export function failingStore(mode: 'throw' | 'reject'): Store & { readonly attempts: string[] } {
+export function failingStore(
+  mode: 'throw' | 'reject',
+): StoreParts & { readonly attempts: string[] } {
   const attempts: string[] = []
   const fail = (method: string) => (): Promise<never> => {
     attempts.push(method)
@@ -201,6 +210,7 @@ export function failingStore(mode: 'throw' | 'reject'): Store & { readonly attem
       'get',
       'touch',
       'disconnect',
+      'channels',
       'subscribe',
       'unsubscribe',
       'list',

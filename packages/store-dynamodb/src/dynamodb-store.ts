@@ -14,20 +14,21 @@
  * README for the argument).
  */
 
-import type {
-  CleanupCounts,
-  CleanupRequest,
-  ConnectionFilter,
-  ConnectionRecord,
-  ConnectionStore,
-  LimitResult,
-  LimitStore,
-  NewConnection,
-  Page,
-  PageRequest,
-  Store,
-  TokenRecord,
-  TokenStore,
+import {
+  type CleanupCounts,
+  type CleanupRequest,
+  type ConnectionFilter,
+  type ConnectionRecord,
+  type ConnectionStore,
+  defineStore,
+  type LimitResult,
+  type LimitStore,
+  type NewConnection,
+  type Page,
+  type PageRequest,
+  type Store,
+  type TokenRecord,
+  type TokenStore,
 } from '@apigw-ws/core'
 import {
   type AttributeValue,
@@ -225,13 +226,6 @@ export function dynamodbStore(options: DynamoDBStoreOptions): Store {
       .map((entry) => entry.channel)
   }
 
-  function withChannels(
-    record: Omit<ConnectionRecord, 'channels'>,
-    channels: readonly string[],
-  ): ConnectionRecord {
-    return Object.freeze({ ...record, channels: Object.freeze([...channels]) })
-  }
-
   async function channelsOfConnection(connectionId: string): Promise<string[]> {
     const subscriptions = await queryAll({
       KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :sub)',
@@ -279,7 +273,7 @@ export function dynamodbStore(options: DynamoDBStoreOptions): Store {
   async function subscribe(
     connectionId: string,
     channel: string,
-    maxChannels: number | null,
+    maxChannels: number,
   ): Promise<SubscribeOutcome> {
     const reserved = await conditional(() =>
       client.send(
@@ -288,13 +282,9 @@ export function dynamodbStore(options: DynamoDBStoreOptions): Store {
           Key: key(connectionPk(connectionId)),
           UpdateExpression: 'ADD channelCount :one, nextSeq :one',
           ConditionExpression:
-            'attribute_exists(#pk) AND attribute_not_exists(disconnectedAt)' +
-            (maxChannels === null ? '' : ' AND channelCount < :max'),
+            'attribute_exists(#pk) AND attribute_not_exists(disconnectedAt) AND channelCount < :max',
           ExpressionAttributeNames: { '#pk': PK },
-          ExpressionAttributeValues: {
-            ':one': num(1),
-            ...(maxChannels === null ? {} : { ':max': num(maxChannels) }),
-          },
+          ExpressionAttributeValues: { ':one': num(1), ':max': num(maxChannels) },
           ReturnValues: 'UPDATED_NEW',
         }),
       ),
@@ -325,18 +315,10 @@ export function dynamodbStore(options: DynamoDBStoreOptions): Store {
   }
 
   const connections: ConnectionStore = Object.freeze({
-    async create(connection: NewConnection): Promise<boolean> {
-      assertText('connections.create', 'connectionId', connection.connectionId)
-      assertTime('connections.create', 'connectedAt', connection.connectedAt)
-      if (!Array.isArray(connection.channels)) {
-        throw new TypeError('connections.create: channels must be an array of strings')
-      }
-      for (const channel of connection.channels) {
-        assertText('connections.create', 'channels[]', channel)
-      }
-      const channels = [...new Set(connection.channels)]
+    async create(connection: NewConnection, now: number): Promise<boolean> {
+      // `defineStore` checked the arguments: valid ids and channels, no repeats, a finite now.
+      const channels = connection.channels
       const id = connection.connectionId
-      const now = connection.connectedAt
       const item: Item = {
         ...key(connectionPk(id)),
         connectedAt: num(now),
@@ -388,7 +370,7 @@ export function dynamodbStore(options: DynamoDBStoreOptions): Store {
       assertText('connections.get', 'connectionId', connectionId)
       const partition = await readPartition(connectionId)
       const record = partition.find((item) => requireString(item, SK) === RECORD_SK)
-      return record === undefined ? null : withChannels(toConnection(record), channelsOf(partition))
+      return record === undefined ? null : Object.freeze(toConnection(record))
     },
 
     async touch(connectionId: string, now: number): Promise<ConnectionRecord | null> {
@@ -407,8 +389,10 @@ export function dynamodbStore(options: DynamoDBStoreOptions): Store {
           }),
         ),
       )
-      if (result?.Attributes === undefined) return null
-      return withChannels(toConnection(result.Attributes), await channelsOfConnection(connectionId))
+      // The record alone: a message never pays for the connection's channels.
+      return result?.Attributes === undefined
+        ? null
+        : Object.freeze(toConnection(result.Attributes))
     },
 
     async disconnect(connectionId: string, now: number): Promise<boolean> {
@@ -442,10 +426,12 @@ export function dynamodbStore(options: DynamoDBStoreOptions): Store {
       return result !== null
     },
 
-    async subscribe(connectionId: string, channel: string): Promise<boolean> {
-      assertText('connections.subscribe', 'connectionId', connectionId)
-      assertText('connections.subscribe', 'channel', channel)
-      return (await subscribe(connectionId, channel, null)) === 'subscribed'
+    async channels(connectionId: string): Promise<readonly string[]> {
+      return Object.freeze(await channelsOfConnection(connectionId))
+    },
+
+    subscribe(connectionId: string, channel: string, maxChannels: number) {
+      return subscribe(connectionId, channel, maxChannels)
     },
 
     async unsubscribe(connectionId: string, channel: string): Promise<boolean> {
@@ -485,7 +471,7 @@ export function dynamodbStore(options: DynamoDBStoreOptions): Store {
             }
       // Candidates come from the index in id order; each is re-read consistently and kept only
       // while connected. One record more than asked tells whether another page exists.
-      const live: Omit<ConnectionRecord, 'channels'>[] = []
+      const live: ConnectionRecord[] = []
       let start: Record<string, AttributeValue> | undefined
       do {
         const result = await client.send(
@@ -525,12 +511,7 @@ export function dynamodbStore(options: DynamoDBStoreOptions): Store {
           if (record !== undefined && record.disconnectedAt === null) live.push(record)
         }
       } while (start !== undefined && live.length <= limit)
-      const page = live.slice(0, limit)
-      const items = await Promise.all(
-        page.map(async (record) =>
-          withChannels(record, await channelsOfConnection(record.connectionId)),
-        ),
-      )
+      const items = live.slice(0, limit).map((record) => Object.freeze(record))
       const last = items[items.length - 1]
       return Object.freeze({
         items: Object.freeze(items),
@@ -540,7 +521,7 @@ export function dynamodbStore(options: DynamoDBStoreOptions): Store {
   })
 
   const tokens: TokenStore = Object.freeze({
-    async put(token: TokenRecord): Promise<void> {
+    async put(token: TokenRecord): Promise<boolean> {
       assertText('tokens.put', 'hash', token.hash)
       assertText('tokens.put', 'userId', token.userId)
       assertTime('tokens.put', 'expiresAt', token.expiresAt)
@@ -564,16 +545,14 @@ export function dynamodbStore(options: DynamoDBStoreOptions): Store {
           }),
         ),
       )
-      if (stored === null) throw new Error('tokens.put: a token with this hash exists')
+      return stored !== null
     },
 
     async consume(
       hash: string,
-      options: { readonly sessionHash: string | null; readonly now: number },
+      sessionHash: string | null,
+      now: number,
     ): Promise<TokenRecord | null> {
-      assertText('tokens.consume', 'hash', hash)
-      assertTime('tokens.consume', 'now', options.now)
-      const sessionHash = options.sessionHash ?? null
       // The whole check is the condition of one write: DynamoDB applies conditional writes to
       // one item one at a time, so of N concurrent consumes exactly one finds it unused.
       const result = await conditional(() =>
@@ -589,7 +568,7 @@ export function dynamodbStore(options: DynamoDBStoreOptions): Store {
                 : '(attribute_not_exists(sessionHash) OR sessionHash = :session)'),
             ExpressionAttributeNames: { '#pk': PK, '#sweepAt': sweepIndex.sortKey },
             ExpressionAttributeValues: {
-              ':now': num(options.now),
+              ':now': num(now),
               ':zero': num(0),
               ...(sessionHash === null ? {} : { ':session': str(sessionHash) }),
             },
@@ -712,7 +691,11 @@ export function dynamodbStore(options: DynamoDBStoreOptions): Store {
    * reserved), then its subscriptions go, then the record, conditionally: interrupted anywhere,
    * the record is still there for the next cleanup to finish the job.
    */
-  async function deleteConnection(connectionId: string, request: CleanupRequest): Promise<boolean> {
+  async function deleteConnection(
+    connectionId: string,
+    request: CleanupRequest,
+    now: number,
+  ): Promise<boolean> {
     let partition = await readPartition(connectionId)
     const record = partition.find((item) => requireString(item, SK) === RECORD_SK)
     if (record === undefined) return false
@@ -723,7 +706,7 @@ export function dynamodbStore(options: DynamoDBStoreOptions): Store {
       (disconnectedAt !== null && disconnectedAt <= request.disconnectedBefore)
     if (!due) return false
     if (disconnectedAt === null) {
-      await connections.disconnect(connectionId, request.now)
+      await connections.disconnect(connectionId, now)
       partition = await readPartition(connectionId)
     }
     const subscriptions = partition.filter((item) => requireString(item, SK) !== RECORD_SK)
@@ -749,7 +732,7 @@ export function dynamodbStore(options: DynamoDBStoreOptions): Store {
     return deleted !== null
   }
 
-  async function cleanupConnections(request: CleanupRequest): Promise<number> {
+  async function cleanupConnections(request: CleanupRequest, now: number): Promise<number> {
     const { batchSize } = request
     const stale = await sweepCandidates(SWEEP.connection, request.connectedBefore, batchSize)
     const bound = goneBound(request.disconnectedBefore)
@@ -774,16 +757,12 @@ export function dynamodbStore(options: DynamoDBStoreOptions): Store {
     const ids = [...new Set([...stale, ...gone].map((item) => requireString(item, PK)))]
       .slice(0, batchSize)
       .map(connectionIdOf)
-    const deleted = await mapBounded(ids, CLEANUP_WIDTH, (id) => deleteConnection(id, request))
+    const deleted = await mapBounded(ids, CLEANUP_WIDTH, (id) => deleteConnection(id, request, now))
     return deleted.filter(Boolean).length
   }
 
-  async function cleanup(request: CleanupRequest): Promise<CleanupCounts> {
-    assertTime('cleanup', 'now', request.now)
-    assertTime('cleanup', 'disconnectedBefore', request.disconnectedBefore)
-    assertTime('cleanup', 'connectedBefore', request.connectedBefore)
-    assertCount('cleanup', 'batchSize', request.batchSize, 1)
-    const { now, batchSize } = request
+  async function cleanup(request: CleanupRequest, now: number): Promise<CleanupCounts> {
+    const { batchSize } = request
     const nowValue = { ':now': num(now) }
     // Each delete re-checks what the index said, so an item renewed meanwhile (a window
     // restarted by a hit) stays, and concurrent cleanups count every deletion once.
@@ -798,9 +777,9 @@ export function dynamodbStore(options: DynamoDBStoreOptions): Store {
     return Object.freeze({
       tokens: tokensDeleted,
       rateLimits: limitsDeleted,
-      connections: await cleanupConnections(request),
+      connections: await cleanupConnections(request, now),
     })
   }
 
-  return Object.freeze({ connections, tokens, limits, cleanup })
+  return defineStore({ connections, tokens, limits, cleanup })
 }

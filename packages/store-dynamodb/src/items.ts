@@ -98,7 +98,7 @@ export function putOptional(item: Item, name: string, value: string | null): voi
 }
 
 /** A connection record from its item, without its channels. */
-export function toConnection(item: Item): Omit<ConnectionRecord, 'channels'> {
+export function toConnection(item: Item): ConnectionRecord {
   return {
     connectionId: connectionIdOf(requireString(item, PK)),
     userId: readString(item, 'userId'),

@@ -22,9 +22,18 @@ function connection(connectionId: string, overrides: Partial<NewConnection> = {}
     apiId: 'abc123',
     stage: 'prod',
     domainName: 'abc123.execute-api.eu-west-1.amazonaws.com',
-    connectedAt: T0,
     ...overrides,
   }
+}
+
+/** Creates `connection(connectionId, overrides)` at `overrides.connectedAt` (default `T0`). */
+function create(
+  store: Store,
+  connectionId: string,
+  overrides: Partial<NewConnection> & { readonly connectedAt?: number } = {},
+): Promise<boolean> {
+  const { connectedAt = T0, ...fields } = overrides
+  return store.connections.create(connection(connectionId, fields), connectedAt)
 }
 
 const hash = (n: number) => n.toString(16).padStart(64, '0')
@@ -48,14 +57,11 @@ describeEachDatabase('kyselyStore', ({ open }) => {
   describe('connections', () => {
     it('round-trips every field as plain numbers and strings, frozen', async () => {
       const { store } = await fresh()
-      expect(await store.connections.create(connection('c1', { channels: ['b', 'a', 'b'] }))).toBe(
-        true,
-      )
+      expect(await create(store, 'c1', { channels: ['b', 'a'] })).toBe(true)
       const record = await store.connections.get('c1')
       expect(record).toEqual({
         connectionId: 'c1',
         userId: 'user-1',
-        channels: ['b', 'a'],
         apiId: 'abc123',
         stage: 'prod',
         domainName: 'abc123.execute-api.eu-west-1.amazonaws.com',
@@ -66,7 +72,8 @@ describeEachDatabase('kyselyStore', ({ open }) => {
       })
       expect(typeof record?.connectedAt).toBe('number')
       expect(Object.isFrozen(record)).toBe(true)
-      expect(Object.isFrozen(record?.channels)).toBe(true)
+      expect(await store.connections.channels('c1')).toEqual(['b', 'a'])
+      expect(Object.isFrozen(await store.connections.channels('c1'))).toBe(true)
       expect(await store.connections.get('unknown')).toBeNull()
     })
 
@@ -74,43 +81,39 @@ describeEachDatabase('kyselyStore', ({ open }) => {
       const { store } = await fresh()
       const id = 'I'.repeat(128)
       const channel = 'C'.repeat(128)
-      expect(await store.connections.create(connection(id, { channels: [channel] }))).toBe(true)
-      expect((await store.connections.get(id))?.channels).toEqual([channel])
+      expect(await create(store, id, { channels: [channel] })).toBe(true)
+      expect(await store.connections.channels(id)).toEqual([channel])
     })
 
     it('refuses a duplicate id, connected or not, without touching the first record', async () => {
       const { store } = await fresh()
-      await store.connections.create(connection('c1', { channels: ['a'] }))
-      expect(
-        await store.connections.create(connection('c1', { userId: 'other', channels: ['x'] })),
-      ).toBe(false)
+      await create(store, 'c1', { channels: ['a'] })
+      expect(await create(store, 'c1', { userId: 'other', channels: ['x'] })).toBe(false)
       await store.connections.disconnect('c1', T0 + 1)
-      expect(await store.connections.create(connection('c1'))).toBe(false)
+      expect(await create(store, 'c1')).toBe(false)
       const record = await store.connections.get('c1')
       expect(record?.userId).toBe('user-1')
-      expect(record?.channels).toEqual(['a'])
+      expect(await store.connections.channels('c1')).toEqual(['a'])
       expect(record?.disconnectedAt).toBe(T0 + 1)
     })
 
     it('creates exactly one record under concurrent creates of one id', async () => {
       const { store } = await fresh()
       const results = await Promise.all(
-        Array.from({ length: 20 }, (_, i) =>
-          store.connections.create(connection('dup', { channels: [`ch${i}`] })),
-        ),
+        Array.from({ length: 20 }, (_, i) => create(store, 'dup', { channels: [`ch${i}`] })),
       )
       expect(results.filter(Boolean)).toHaveLength(1)
       const winner = results.indexOf(true)
-      expect((await store.connections.get('dup'))?.channels).toEqual([`ch${winner}`])
+      expect(await store.connections.channels('dup')).toEqual([`ch${winner}`])
     })
 
     it('touch counts every concurrent call and skips disconnected records', async () => {
       const { store } = await fresh()
-      await store.connections.create(connection('c1', { channels: ['a'] }))
+      await create(store, 'c1', { channels: ['a'] })
       const touched = await Promise.all(
         Array.from({ length: 50 }, (_, i) => store.connections.touch('c1', T0 + i)),
       )
-      expect(touched.every((r) => r !== null && r.channels[0] === 'a')).toBe(true)
+      expect(touched.every((r) => r !== null && !('channels' in r))).toBe(true)
       expect(new Set(touched.map((r) => r?.requestCount))).toEqual(
         new Set(Array.from({ length: 50 }, (_, i) => i + 1)),
       )
@@ -123,7 +126,7 @@ describeEachDatabase('kyselyStore', ({ open }) => {
 
     it('disconnect makes exactly one transition under concurrency', async () => {
       const { store } = await fresh()
-      await store.connections.create(connection('c1'))
+      await create(store, 'c1')
       const results = await Promise.all(
         Array.from({ length: 20 }, (_, i) => store.connections.disconnect('c1', T0 + i)),
       )
@@ -133,17 +136,34 @@ describeEachDatabase('kyselyStore', ({ open }) => {
 
     it('subscribe keeps order, ignores repeats, refuses unknown or disconnected ids', async () => {
       const { store } = await fresh()
-      await store.connections.create(connection('c1', { channels: ['a'] }))
-      expect(await store.connections.subscribe('c1', 'b')).toBe(true)
-      expect(await store.connections.subscribe('c1', 'a')).toBe(true)
-      expect(await store.connections.subscribe('nobody', 'a')).toBe(false)
+      await create(store, 'c1', { channels: ['a'] })
+      expect(await store.connections.subscribe('c1', 'b', 10)).toBe('subscribed')
+      expect(await store.connections.subscribe('c1', 'a', 10)).toBe('subscribed')
+      expect(await store.connections.subscribe('nobody', 'a', 10)).toBe('gone')
       expect(await store.connections.unsubscribe('c1', 'a')).toBe(true)
       expect(await store.connections.unsubscribe('c1', 'a')).toBe(false)
-      expect(await store.connections.subscribe('c1', 'a')).toBe(true)
-      expect((await store.connections.get('c1'))?.channels).toEqual(['b', 'a'])
+      expect(await store.connections.subscribe('c1', 'a', 10)).toBe('subscribed')
+      expect(await store.connections.channels('c1')).toEqual(['b', 'a'])
       await store.connections.disconnect('c1', T0 + 1)
-      expect(await store.connections.subscribe('c1', 'z')).toBe(false)
-      expect((await store.connections.get('c1'))?.channels).toEqual(['b', 'a'])
+      expect(await store.connections.subscribe('c1', 'z', 10)).toBe('gone')
+      expect(await store.connections.channels('c1')).toEqual(['b', 'a'])
+    })
+
+    it('keeps channel_count equal to the subscriptions through every change', async () => {
+      const { store, prefix } = await fresh()
+      await create(store, 'c1', { channels: ['a', 'b'] })
+      await store.connections.subscribe('c1', 'c', 10)
+      await store.connections.subscribe('c1', 'c', 10)
+      await store.connections.unsubscribe('c1', 'a')
+      await store.connections.unsubscribe('c1', 'a')
+      await Promise.all(
+        Array.from({ length: 20 }, (_, i) => store.connections.subscribe('c1', `x${i}`, 6)),
+      )
+      const { rows } = await sql<{ n: number | string }>`select channel_count as n from ${sql.table(
+        `${prefix}connections`,
+      )} where id = 'c1'`.execute(database.db)
+      expect(Number(rows[0]?.n)).toBe(6)
+      expect(await store.connections.channels('c1')).toHaveLength(6)
     })
   })
 
@@ -152,9 +172,10 @@ describeEachDatabase('kyselyStore', ({ open }) => {
       const { store } = await fresh()
       const ids = ['b', 'A', '_x', '-y', '=z', 'a0', 'Z', '9', 'aa', 'a']
       for (const [i, id] of ids.entries()) {
-        await store.connections.create(
-          connection(id, { userId: i % 2 === 0 ? 'even' : 'odd', channels: i < 6 ? ['room'] : [] }),
-        )
+        await create(store, id, {
+          userId: i % 2 === 0 ? 'even' : 'odd',
+          channels: i < 6 ? ['room'] : [],
+        })
       }
       await store.connections.disconnect('Z', T0 + 1)
       await store.connections.disconnect('b', T0 + 1)
@@ -184,15 +205,13 @@ describeEachDatabase('kyselyStore', ({ open }) => {
       expect(pages.slice(0, -1).every((p) => p.length === 3)).toBe(true)
     })
 
-    it('returns channels for every listed record', async () => {
+    it('lists the members of a channel without their channels', async () => {
       const { store } = await fresh()
-      await store.connections.create(connection('c1', { channels: ['room', 'x'] }))
-      await store.connections.create(connection('c2', { channels: ['y', 'room'] }))
+      await create(store, 'c1', { channels: ['room', 'x'] })
+      await create(store, 'c2', { channels: ['y', 'room'] })
       const page = await store.connections.list({ channel: 'room' }, { limit: 10 })
-      expect(page.items.map((r) => r.channels)).toEqual([
-        ['room', 'x'],
-        ['y', 'room'],
-      ])
+      expect(page.items.map((r) => r.connectionId)).toEqual(['c1', 'c2'])
+      expect(page.items.some((r) => 'channels' in r)).toBe(false)
       expect(page.nextCursor).toBeNull()
     })
 
@@ -209,7 +228,7 @@ describeEachDatabase('kyselyStore', ({ open }) => {
           async (ids, limit) => {
             const user = `run-${run++}`
             for (const id of ids) {
-              await store.connections.create(connection(`${user}.${id}`, { userId: user }))
+              await create(store, `${user}_${id}`, { userId: user })
             }
             const seen: string[] = []
             let cursor: string | null = null
@@ -220,7 +239,7 @@ describeEachDatabase('kyselyStore', ({ open }) => {
               if (cursor === null) break
             }
             expect(cursor).toBeNull()
-            expect(seen).toEqual(ids.map((id) => `${user}.${id}`).sort())
+            expect(seen).toEqual(ids.map((id) => `${user}_${id}`).sort())
           },
         ),
         { numRuns: database.dialect === 'postgres' ? 15 : 40 },
@@ -253,31 +272,27 @@ describeEachDatabase('kyselyStore', ({ open }) => {
         channel: null,
         expiresAt: T0 + 60_000,
       })
-      expect(await store.tokens.consume(hash(1), { sessionHash: null, now: T0 })).toBeNull()
-      expect(await store.tokens.consume(hash(1), { sessionHash: hash(98), now: T0 })).toBeNull()
-      expect(await store.tokens.consume(hash(1), { sessionHash: hash(99), now: T0 })).toEqual({
+      expect(await store.tokens.consume(hash(1), null, T0)).toBeNull()
+      expect(await store.tokens.consume(hash(1), hash(98), T0)).toBeNull()
+      expect(await store.tokens.consume(hash(1), hash(99), T0)).toEqual({
         hash: hash(1),
         userId: 'u',
         sessionHash: hash(99),
         channel: 'room',
         expiresAt: T0 + 60_000,
       })
-      expect(await store.tokens.consume(hash(1), { sessionHash: hash(99), now: T0 })).toBeNull()
-      expect(
-        await store.tokens.consume(hash(2), { sessionHash: null, now: T0 + 60_000 }),
-      ).toBeNull()
-      expect(await store.tokens.consume(hash(2), { sessionHash: hash(5), now: T0 })).not.toBeNull()
-      expect(await store.tokens.consume(hash(3), { sessionHash: null, now: T0 })).toBeNull()
+      expect(await store.tokens.consume(hash(1), hash(99), T0)).toBeNull()
+      expect(await store.tokens.consume(hash(2), null, T0 + 60_000)).toBeNull()
+      expect(await store.tokens.consume(hash(2), hash(5), T0)).not.toBeNull()
+      expect(await store.tokens.consume(hash(3), null, T0)).toBeNull()
     })
 
-    it('rejects a second put of the same hash and keeps the first record', async () => {
+    it('refuses a second put of the same hash (false) and keeps the first record', async () => {
       const { store } = await fresh()
       const token = { hash: hash(1), userId: 'u', sessionHash: null, channel: null, expiresAt: T0 }
-      await store.tokens.put(token)
-      await expect(store.tokens.put({ ...token, userId: 'mallory' })).rejects.toThrow()
-      expect(
-        (await store.tokens.consume(hash(1), { sessionHash: null, now: T0 - 1 }))?.userId,
-      ).toBe('u')
+      expect(await store.tokens.put(token)).toBe(true)
+      expect(await store.tokens.put({ ...token, userId: 'mallory' })).toBe(false)
+      expect((await store.tokens.consume(hash(1), null, T0 - 1))?.userId).toBe('u')
     })
 
     it('lets exactly one of many concurrent consumes win', async () => {
@@ -290,9 +305,7 @@ describeEachDatabase('kyselyStore', ({ open }) => {
         expiresAt: T0 + 60_000,
       })
       const results = await Promise.all(
-        Array.from({ length: 50 }, () =>
-          store.tokens.consume(hash(7), { sessionHash: null, now: T0 }),
-        ),
+        Array.from({ length: 50 }, () => store.tokens.consume(hash(7), null, T0)),
       )
       expect(results.filter((r) => r !== null)).toHaveLength(1)
     })
@@ -353,15 +366,11 @@ describeEachDatabase('kyselyStore', ({ open }) => {
     it('deletes in bounded batches with subscriptions, idempotently', async () => {
       const { store, prefix } = await fresh()
       for (let i = 0; i < 5; i++) {
-        await store.connections.create(
-          connection(`gone${i}`, { channels: ['room', `own${i}`], connectedAt: T0 + i }),
-        )
+        await create(store, `gone${i}`, { channels: ['room', `own${i}`], connectedAt: T0 + i })
         await store.connections.disconnect(`gone${i}`, T0 + 10)
       }
-      await store.connections.create(connection('stale', { channels: ['room'], connectedAt: T0 }))
-      await store.connections.create(
-        connection('live', { channels: ['room'], connectedAt: T0 + HOUR }),
-      )
+      await create(store, 'stale', { channels: ['room'], connectedAt: T0 })
+      await create(store, 'live', { channels: ['room'], connectedAt: T0 + HOUR })
       for (let i = 0; i < 4; i++) {
         await store.tokens.put({
           hash: hash(i),
@@ -371,23 +380,35 @@ describeEachDatabase('kyselyStore', ({ open }) => {
           expiresAt: T0 + (i < 2 ? 0 : HOUR),
         })
       }
-      await store.tokens.consume(hash(2), { sessionHash: null, now: T0 })
+      await store.tokens.consume(hash(2), null, T0)
       await store.limits.hit('ended', { limit: 1, windowMs: 5 }, T0)
       await store.limits.hit('running', { limit: 1, windowMs: HOUR }, T0)
 
-      const request = {
-        now: T0 + 100,
-        disconnectedBefore: T0 + 10,
-        connectedBefore: T0,
-        batchSize: 2,
-      }
-      expect(await store.cleanup(request)).toEqual({ tokens: 2, rateLimits: 1, connections: 2 })
-      expect(await store.cleanup(request)).toEqual({ tokens: 1, rateLimits: 0, connections: 2 })
-      expect(await store.cleanup(request)).toEqual({ tokens: 0, rateLimits: 0, connections: 2 })
-      expect(await store.cleanup(request)).toEqual({ tokens: 0, rateLimits: 0, connections: 0 })
+      const request = { disconnectedBefore: T0 + 10, connectedBefore: T0, batchSize: 2 }
+      const now = T0 + 100
+      expect(await store.cleanup(request, now)).toEqual({
+        tokens: 2,
+        rateLimits: 1,
+        connections: 2,
+      })
+      expect(await store.cleanup(request, now)).toEqual({
+        tokens: 1,
+        rateLimits: 0,
+        connections: 2,
+      })
+      expect(await store.cleanup(request, now)).toEqual({
+        tokens: 0,
+        rateLimits: 0,
+        connections: 2,
+      })
+      expect(await store.cleanup(request, now)).toEqual({
+        tokens: 0,
+        rateLimits: 0,
+        connections: 0,
+      })
 
       expect(await store.connections.get('stale')).toBeNull()
-      expect((await store.connections.get('live'))?.channels).toEqual(['room'])
+      expect(await store.connections.channels('live')).toEqual(['room'])
       const page = await store.connections.list({ channel: 'room' }, { limit: 10 })
       expect(page.items.map((r) => r.connectionId)).toEqual(['live'])
       // No subscription outlives its connection.
@@ -395,7 +416,7 @@ describeEachDatabase('kyselyStore', ({ open }) => {
         `${prefix}subscriptions`,
       )}`.execute(database.db)
       expect(Number(rows[0]?.n)).toBe(1)
-      expect(await store.tokens.consume(hash(3), { sessionHash: null, now: T0 })).not.toBeNull()
+      expect(await store.tokens.consume(hash(3), null, T0)).not.toBeNull()
       expect(await store.limits.hit('running', { limit: 1, windowMs: HOUR }, T0)).toMatchObject({
         count: 2,
       })
@@ -404,7 +425,7 @@ describeEachDatabase('kyselyStore', ({ open }) => {
     it('rejects an invalid request with TypeError', async () => {
       const { store } = await fresh()
       await expect(
-        store.cleanup({ now: T0, disconnectedBefore: T0, connectedBefore: T0, batchSize: 0 }),
+        store.cleanup({ disconnectedBefore: T0, connectedBefore: T0, batchSize: 0 }, T0),
       ).rejects.toThrow(TypeError)
     })
   })
@@ -413,10 +434,10 @@ describeEachDatabase('kyselyStore', ({ open }) => {
     it('keeps stores with different table prefixes apart in one database', async () => {
       const a = await fresh()
       const b = await fresh()
-      await a.store.connections.create(connection('c1', { channels: ['room'] }))
+      await create(a.store, 'c1', { channels: ['room'] })
       await a.store.limits.hit('k', { limit: 1, windowMs: HOUR }, T0)
       expect(await b.store.connections.get('c1')).toBeNull()
-      expect(await b.store.connections.create(connection('c1'))).toBe(true)
+      expect(await create(b.store, 'c1')).toBe(true)
       expect(await b.store.limits.hit('k', { limit: 1, windowMs: HOUR }, T0)).toMatchObject({
         count: 1,
       })
@@ -427,13 +448,13 @@ describeEachDatabase('kyselyStore', ({ open }) => {
       const { prefix } = await fresh()
       const camel = database.db.withPlugin(new CamelCasePlugin())
       const store = kyselyStore({ db: camel, tablePrefix: prefix })
-      await store.connections.create(connection('c1', { channels: ['room'] }))
+      await create(store, 'c1', { channels: ['room'] })
       expect(await store.connections.get('c1')).toMatchObject({
         connectionId: 'c1',
         userId: 'user-1',
         domainName: 'abc123.execute-api.eu-west-1.amazonaws.com',
-        channels: ['room'],
       })
+      expect(await store.connections.channels('c1')).toEqual(['room'])
     })
   })
 })

@@ -6,22 +6,22 @@
  * by a write. Fixed-shape statements are compiled once per store; only `cleanup` builds its
  * queries per call. The schema comes from this package's migrations; the store runs no DDL.
  */
-import type {
-  CleanupCounts,
-  CleanupRequest,
-  ConnectionFilter,
-  ConnectionRecord,
-  ConnectionStore,
-  LimitResult,
-  LimitStore,
-  NewConnection,
-  Page,
-  PageRequest,
-  Store,
-  TokenRecord,
-  TokenStore,
+import {
+  type CleanupCounts,
+  type CleanupRequest,
+  type ConnectionFilter,
+  type ConnectionRecord,
+  defineStore,
+  type LimitResult,
+  type LimitRule,
+  type NewConnection,
+  type Page,
+  type PageRequest,
+  type Store,
+  type SubscribeResult,
+  type TokenRecord,
 } from '@apigw-ws/core'
-import { type Kysely, type RawBuilder, sql } from 'kysely'
+import { type Kysely, sql } from 'kysely'
 import { type KyselyStoreDialect, resolveDialect } from './dialect.js'
 import { prepare, type QueryRunner } from './prepared.js'
 import { checkTablePrefix, DEFAULT_TABLE_PREFIX, type StoreDatabase, tableNames } from './schema.js'
@@ -83,7 +83,6 @@ interface ConnectionRow {
   readonly last_seen_at: number | string | bigint
   readonly request_count: number | string | bigint
   readonly disconnected_at: number | string | bigint | null
-  readonly channels: unknown
 }
 
 interface TokenRow {
@@ -94,35 +93,10 @@ interface TokenRow {
   readonly expires_at: number | string | bigint
 }
 
-/**
- * The channels of the connection in the enclosing query, in subscription order, as one value:
- * a `text[]` on PostgreSQL (parsed to an array by pg) and a JSON array text on SQLite (3.44+,
- * for the ordered aggregate). A correlated subquery keeps every read of a record to one statement.
- */
-function channelsOf(dialect: KyselyStoreDialect): RawBuilder<unknown> {
-  const channel = sql.ref('ch.channel')
-  const from = sql`${sql.table('subscriptions')} as ${sql.id('ch')}`
-  const where = sql`${sql.ref('ch.connection_id')} = ${sql.ref('connections.id')}`
-  const order = sql.ref('ch.seq')
-  return dialect === 'postgres'
-    ? sql`array(select ${channel} from ${from} where ${where} order by ${order})`
-    : sql`(select json_group_array(${channel} order by ${order}) from ${from} where ${where})`
-}
-
-function toChannels(value: unknown): readonly string[] {
-  const list: unknown = typeof value === 'string' ? JSON.parse(value) : value
-  if (list === null || list === undefined) return Object.freeze([])
-  if (!Array.isArray(list) || !list.every((item) => typeof item === 'string')) {
-    throw new TypeError('kysely store: unexpected channels value from the database')
-  }
-  return Object.freeze([...list])
-}
-
 function toConnection(row: ConnectionRow): ConnectionRecord {
   return Object.freeze({
     connectionId: row.id,
     userId: row.user_id,
-    channels: toChannels(row.channels),
     apiId: row.api_id,
     stage: row.stage,
     domainName: row.domain_name,
@@ -143,53 +117,6 @@ function toToken(row: TokenRow): TokenRecord {
   })
 }
 
-function assertTime(where: string, name: string, value: unknown): asserts value is number {
-  if (typeof value !== 'number' || !Number.isFinite(value)) {
-    throw new TypeError(`${where}: ${name} must be a finite number of ms`)
-  }
-}
-
-function assertCount(where: string, name: string, value: unknown, min: number): void {
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min) {
-    throw new TypeError(`${where}: ${name} must be an integer of at least ${min}`)
-  }
-}
-
-function assertText(where: string, name: string, value: unknown): asserts value is string {
-  if (typeof value !== 'string') throw new TypeError(`${where}: ${name} must be a string`)
-}
-
-/** Reads the one selector of a filter; `TypeError` unless exactly one is set. */
-function filterSelector(filter: ConnectionFilter): 'userId' | 'channel' | 'all' {
-  if (typeof filter !== 'object' || filter === null) {
-    throw new TypeError('connections.list: filter must be an object')
-  }
-  const record = filter as { userId?: unknown; channel?: unknown; all?: unknown }
-  const set = (['userId', 'channel', 'all'] as const).filter((key) => record[key] !== undefined)
-  const [selector] = set
-  if (
-    set.length !== 1 ||
-    (selector === 'userId' && typeof record.userId !== 'string') ||
-    (selector === 'channel' && typeof record.channel !== 'string') ||
-    (selector === 'all' && record.all !== true)
-  ) {
-    throw new TypeError(
-      'connections.list: filter must set exactly one of ' +
-        'userId (string), channel (string), all (true)',
-    )
-  }
-  return selector as 'userId' | 'channel' | 'all'
-}
-
-/** Removes duplicates, keeping the first occurrence (the subscription order). */
-function uniqueChannels(channels: readonly string[]): string[] {
-  if (!Array.isArray(channels)) {
-    throw new TypeError('connections.create: channels must be an array of strings')
-  }
-  for (const channel of channels) assertText('connections.create', 'channels[]', channel)
-  return [...new Set(channels)]
-}
-
 function chunks<T>(items: readonly T[], size: number): T[][] {
   const out: T[][] = []
   for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size))
@@ -198,12 +125,15 @@ function chunks<T>(items: readonly T[], size: number): T[][] {
 
 /** The store's statements, compiled once for one dialect and table prefix. */
 function statements(db: Kysely<StoreDatabase>, dialect: KyselyStoreDialect) {
-  const channels = channelsOf(dialect).as('channels')
   const live = () =>
     db
       .selectFrom('connections')
-      .select([...CONNECTION_COLUMNS, channels])
+      .select([...CONNECTION_COLUMNS])
       .where('connections.disconnected_at', 'is', null)
+  // On PostgreSQL a subscription change locks the connection row first, so changes to one
+  // connection's channels run one at a time; SQLite has one writer at a time anyway.
+  const locked = <Q extends { forUpdate(): Q }>(query: Q): Q =>
+    dialect === 'postgres' ? query.forUpdate() : query
 
   return {
     createConnection: prepare(
@@ -213,6 +143,7 @@ function statements(db: Kysely<StoreDatabase>, dialect: KyselyStoreDialect) {
         apiId: string | null
         stage: string | null
         domainName: string | null
+        channelCount: number
         now: number
       }) =>
         db
@@ -227,38 +158,44 @@ function statements(db: Kysely<StoreDatabase>, dialect: KyselyStoreDialect) {
             last_seen_at: p.now,
             request_count: 0,
             disconnected_at: null,
+            channel_count: p.channelCount,
           })
           .onConflict((oc) => oc.column('id').doNothing())
           .returning('id'),
     ),
-    // Inserts only while the connection is connected; a repeated subscribe turns into a no-op
-    // update so that it still returns a row (true) in the same single statement.
-    subscribe: prepare((p: { id: string; channel: string }) =>
+    // The channel counter of a connected record, read under the row's lock.
+    channelCount: prepare((p: { id: string }) =>
       db
-        .insertInto('subscriptions')
-        .columns(['connection_id', 'channel'])
-        .expression(
-          db
-            .selectNoFrom((eb) => [
-              eb.val(p.id).as('connection_id'),
-              eb.val(p.channel).as('channel'),
-            ])
-            .where((eb) =>
-              eb.exists(
-                eb
-                  .selectFrom('connections')
-                  .select(sql.lit(1).as('one'))
-                  .where('connections.id', '=', p.id)
-                  .where('connections.disconnected_at', 'is', null),
-              ),
-            ),
-        )
-        .onConflict((oc) =>
-          oc
-            .columns(['connection_id', 'channel'])
-            .doUpdateSet({ channel: (eb) => eb.ref('excluded.channel') }),
-        )
-        .returning('seq'),
+        .selectFrom('connections')
+        .select('connections.channel_count')
+        .where('connections.id', '=', p.id)
+        .where('connections.disconnected_at', 'is', null)
+        .$call(locked),
+    ),
+    hasChannel: prepare((p: { id: string; channel: string }) =>
+      db
+        .selectFrom('subscriptions')
+        .select('seq')
+        .where('connection_id', '=', p.id)
+        .where('channel', '=', p.channel),
+    ),
+    addChannel: prepare((p: { id: string; channel: string }) =>
+      db.insertInto('subscriptions').values({ connection_id: p.id, channel: p.channel }),
+    ),
+    countChannel: prepare((p: { id: string; delta: number }) =>
+      db
+        .updateTable('connections')
+        .set({
+          channel_count: sql<number>`${sql.ref('connections.channel_count')} + ${p.delta}`,
+        })
+        .where('connections.id', '=', p.id),
+    ),
+    channels: prepare((p: { id: string }) =>
+      db
+        .selectFrom('subscriptions')
+        .select('channel')
+        .where('connection_id', '=', p.id)
+        .orderBy('seq'),
     ),
     unsubscribe: prepare((p: { id: string; channel: string }) =>
       db
@@ -270,7 +207,7 @@ function statements(db: Kysely<StoreDatabase>, dialect: KyselyStoreDialect) {
     get: prepare((p: { id: string }) =>
       db
         .selectFrom('connections')
-        .select([...CONNECTION_COLUMNS, channels])
+        .select([...CONNECTION_COLUMNS])
         .where('connections.id', '=', p.id),
     ),
     touch: prepare((p: { id: string; now: number }) =>
@@ -282,7 +219,7 @@ function statements(db: Kysely<StoreDatabase>, dialect: KyselyStoreDialect) {
         })
         .where('connections.id', '=', p.id)
         .where('connections.disconnected_at', 'is', null)
-        .returning([...CONNECTION_COLUMNS, channels]),
+        .returning([...CONNECTION_COLUMNS]),
     ),
     disconnect: prepare((p: { id: string; now: number }) =>
       db
@@ -308,7 +245,7 @@ function statements(db: Kysely<StoreDatabase>, dialect: KyselyStoreDialect) {
       db
         .selectFrom('subscriptions as s')
         .innerJoin('connections', 'connections.id', 's.connection_id')
-        .select([...CONNECTION_COLUMNS, channels])
+        .select([...CONNECTION_COLUMNS])
         .where('s.channel', '=', p.channel)
         .where('s.connection_id', '>', p.cursor)
         .where('connections.disconnected_at', 'is', null)
@@ -323,14 +260,18 @@ function statements(db: Kysely<StoreDatabase>, dialect: KyselyStoreDialect) {
         channel: string | null
         expiresAt: number
       }) =>
-        db.insertInto('tokens').values({
-          hash: p.hash,
-          user_id: p.userId,
-          session_hash: p.sessionHash,
-          channel: p.channel,
-          expires_at: p.expiresAt,
-          used_at: null,
-        }),
+        db
+          .insertInto('tokens')
+          .values({
+            hash: p.hash,
+            user_id: p.userId,
+            session_hash: p.sessionHash,
+            channel: p.channel,
+            expires_at: p.expiresAt,
+            used_at: null,
+          })
+          .onConflict((oc) => oc.column('hash').doNothing())
+          .returning('hash'),
     ),
     // The whole check-and-mark is the WHERE clause of one UPDATE: under concurrency the row
     // lock serializes the updates and every loser re-checks `used_at IS NULL` and matches nothing.
@@ -432,87 +373,93 @@ export function kyselyStore<DB>(options: KyselyStoreOptions<DB>): Store {
   // Single statements outside the store's transactions: directly on SQLite when allowed.
   const exec = directRunner(options.sqliteDatabase, dialect, bare)
 
-  const connections: ConnectionStore = Object.freeze({
-    async create(connection: NewConnection): Promise<boolean> {
-      assertText('connections.create', 'connectionId', connection.connectionId)
-      assertTime('connections.create', 'connectedAt', connection.connectedAt)
-      const channels = uniqueChannels(connection.channels)
+  const connections = {
+    async create(connection: NewConnection, now: number): Promise<boolean> {
       const params = {
         id: connection.connectionId,
-        userId: connection.userId ?? null,
-        apiId: connection.apiId ?? null,
-        stage: connection.stage ?? null,
-        domainName: connection.domainName ?? null,
-        now: connection.connectedAt,
+        userId: connection.userId,
+        apiId: connection.apiId,
+        stage: connection.stage,
+        domainName: connection.domainName,
+        channelCount: connection.channels.length,
+        now,
       }
-      if (channels.length === 0) {
+      if (connection.channels.length === 0) {
         return (await q.createConnection.run(exec, params)).rows.length > 0
       }
       // The record and its channels appear together or not at all.
       return runner.transaction().execute(async (trx) => {
         const created = await q.createConnection.run(trx, params)
         if (created.rows.length === 0) return false
-        for (const channel of channels) {
-          await q.subscribe.run(trx, { id: connection.connectionId, channel })
+        for (const channel of connection.channels) {
+          await q.addChannel.run(trx, { id: connection.connectionId, channel })
         }
         return true
       })
     },
 
     async get(connectionId: string): Promise<ConnectionRecord | null> {
-      assertText('connections.get', 'connectionId', connectionId)
       const [row] = (await q.get.run(exec, { id: connectionId })).rows
       return row === undefined ? null : toConnection(row)
     },
 
     async touch(connectionId: string, now: number): Promise<ConnectionRecord | null> {
-      assertText('connections.touch', 'connectionId', connectionId)
-      assertTime('connections.touch', 'now', now)
       const [row] = (await q.touch.run(exec, { id: connectionId, now })).rows
       return row === undefined ? null : toConnection(row)
     },
 
     async disconnect(connectionId: string, now: number): Promise<boolean> {
-      assertText('connections.disconnect', 'connectionId', connectionId)
-      assertTime('connections.disconnect', 'now', now)
       return (await q.disconnect.run(exec, { id: connectionId, now })).rows.length > 0
     },
 
-    async subscribe(connectionId: string, channel: string): Promise<boolean> {
-      assertText('connections.subscribe', 'connectionId', connectionId)
-      assertText('connections.subscribe', 'channel', channel)
-      return (await q.subscribe.run(exec, { id: connectionId, channel })).rows.length > 0
+    async channels(connectionId: string): Promise<readonly string[]> {
+      const { rows } = await q.channels.run(exec, { id: connectionId })
+      return Object.freeze(rows.map((row) => row.channel))
     },
 
-    async unsubscribe(connectionId: string, channel: string): Promise<boolean> {
-      assertText('connections.unsubscribe', 'connectionId', connectionId)
-      assertText('connections.unsubscribe', 'channel', channel)
-      return (await q.unsubscribe.run(exec, { id: connectionId, channel })).rows.length > 0
+    // Check and change under the connection's row lock (PostgreSQL) or the single writer
+    // (SQLite), in one transaction: the counter and the subscriptions always agree, and
+    // concurrent subscribes cannot both take the last place.
+    subscribe(
+      connectionId: string,
+      channel: string,
+      maxChannels: number,
+    ): Promise<SubscribeResult> {
+      return runner.transaction().execute(async (trx): Promise<SubscribeResult> => {
+        const [row] = (await q.channelCount.run(trx, { id: connectionId })).rows
+        if (row === undefined) return 'gone'
+        if ((await q.hasChannel.run(trx, { id: connectionId, channel })).rows.length > 0) {
+          return 'subscribed'
+        }
+        if (Number(row.channel_count) >= maxChannels) return 'limit'
+        await q.addChannel.run(trx, { id: connectionId, channel })
+        await q.countChannel.run(trx, { id: connectionId, delta: 1 })
+        return 'subscribed'
+      })
+    },
+
+    unsubscribe(connectionId: string, channel: string): Promise<boolean> {
+      return runner.transaction().execute(async (trx) => {
+        const gone = await q.unsubscribe.run(trx, { id: connectionId, channel })
+        if (gone.rows.length === 0) return false
+        await q.countChannel.run(trx, { id: connectionId, delta: -1 })
+        return true
+      })
     },
 
     async list(filter: ConnectionFilter, request: PageRequest): Promise<Page<ConnectionRecord>> {
-      const selector = filterSelector(filter)
       const { limit } = request
-      const cursor = request.cursor ?? null
-      assertCount('connections.list', 'limit', limit, 1)
-      if (cursor !== null && typeof cursor !== 'string') {
-        throw new TypeError('connections.list: cursor must be a string, null or absent')
-      }
+      // `defineStore` let through exactly one selector.
+      const f = filter as { readonly userId?: string; readonly channel?: string }
       // One row more than asked tells whether another page exists. Connection ids are never
       // empty, so '' sorts before every id and serves as the first page's cursor.
-      const p = { cursor: cursor ?? '', limit: limit + 1 }
+      const p = { cursor: request.cursor ?? '', limit: limit + 1 }
       const { rows } =
-        selector === 'all'
-          ? await q.listAll.run(exec, p)
-          : selector === 'userId'
-            ? await q.listByUser.run(exec, {
-                ...p,
-                userId: (filter as { userId: string }).userId,
-              })
-            : await q.listByChannel.run(exec, {
-                ...p,
-                channel: (filter as { channel: string }).channel,
-              })
+        f.userId !== undefined
+          ? await q.listByUser.run(exec, { ...p, userId: f.userId })
+          : f.channel !== undefined
+            ? await q.listByChannel.run(exec, { ...p, channel: f.channel })
+            : await q.listAll.run(exec, p)
       const items = rows.slice(0, limit).map(toConnection)
       const last = items[items.length - 1]
       return Object.freeze({
@@ -520,55 +467,38 @@ export function kyselyStore<DB>(options: KyselyStoreOptions<DB>): Store {
         nextCursor: rows.length > limit && last !== undefined ? last.connectionId : null,
       })
     },
-  })
+  }
 
-  const tokens: TokenStore = Object.freeze({
-    async put(token: TokenRecord): Promise<void> {
-      assertText('tokens.put', 'hash', token.hash)
-      assertText('tokens.put', 'userId', token.userId)
-      assertTime('tokens.put', 'expiresAt', token.expiresAt)
-      await q.putToken.run(exec, {
+  const tokens = {
+    async put(token: TokenRecord): Promise<boolean> {
+      const { rows } = await q.putToken.run(exec, {
         hash: token.hash,
         userId: token.userId,
-        sessionHash: token.sessionHash ?? null,
-        channel: token.channel ?? null,
+        sessionHash: token.sessionHash,
+        channel: token.channel,
         expiresAt: token.expiresAt,
       })
+      return rows.length > 0
     },
 
     async consume(
       hash: string,
-      options: { readonly sessionHash: string | null; readonly now: number },
+      sessionHash: string | null,
+      now: number,
     ): Promise<TokenRecord | null> {
-      assertText('tokens.consume', 'hash', hash)
-      assertTime('tokens.consume', 'now', options.now)
-      const { rows } = await q.consume.run(exec, {
-        hash,
-        sessionHash: options.sessionHash ?? null,
-        now: options.now,
-      })
-      const [row] = rows
+      const [row] = (await q.consume.run(exec, { hash, sessionHash, now })).rows
       return row === undefined ? null : toToken(row)
     },
-  })
+  }
 
-  const limits: LimitStore = Object.freeze({
-    async hit(
-      key: string,
-      rule: { readonly limit: number; readonly windowMs: number },
-      now: number,
-    ): Promise<LimitResult> {
-      assertText('limits.hit', 'key', key)
-      // A NaN window would never end and a NaN limit would allow everything: refuse both.
-      assertCount('limits.hit', 'rule.limit', rule.limit, 0)
-      assertCount('limits.hit', 'rule.windowMs', rule.windowMs, 1)
-      assertTime('limits.hit', 'now', now)
+  const limits = {
+    async hit(key: string, rule: LimitRule, now: number): Promise<LimitResult> {
       const [row] = (await q.hit.run(exec, { key, now, resetAt: now + rule.windowMs })).rows
       if (row === undefined) throw new Error('limits.hit: the upsert returned no row')
       const count = Number(row.count)
       return Object.freeze({ allowed: count <= rule.limit, count, resetAt: Number(row.reset_at) })
     },
-  })
+  }
 
   // On PostgreSQL, cleanups running at once on several instances take disjoint batches instead
   // of queueing on (or deadlocking over) the same rows; SQLite has one writer at a time anyway.
@@ -606,12 +536,8 @@ export function kyselyStore<DB>(options: KyselyStoreOptions<DB>): Store {
     })
   }
 
-  async function cleanup(request: CleanupRequest): Promise<CleanupCounts> {
-    assertTime('cleanup', 'now', request.now)
-    assertTime('cleanup', 'disconnectedBefore', request.disconnectedBefore)
-    assertTime('cleanup', 'connectedBefore', request.connectedBefore)
-    assertCount('cleanup', 'batchSize', request.batchSize, 1)
-    const { now, batchSize } = request
+  async function cleanup(request: CleanupRequest, now: number): Promise<CleanupCounts> {
+    const { batchSize } = request
     const tokensDeleted = await db
       .deleteFrom('tokens')
       .where('hash', 'in', (eb) =>
@@ -641,7 +567,7 @@ export function kyselyStore<DB>(options: KyselyStoreOptions<DB>): Store {
     })
   }
 
-  return Object.freeze({ connections, tokens, limits, cleanup })
+  return defineStore({ connections, tokens, limits, cleanup })
 }
 
 function directRunner(

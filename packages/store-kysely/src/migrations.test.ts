@@ -33,7 +33,10 @@ describeEachDatabase('migrations', ({ open }) => {
   it('creates every table on an empty database and changes nothing on a second run', async () => {
     const prefix = uniquePrefix('m')
     const first = await migrate(database.db, { tablePrefix: prefix })
-    expect(first).toEqual([{ migrationName: '0001_initial', direction: 'Up', status: 'Success' }])
+    expect(first).toEqual([
+      { migrationName: '0001_initial', direction: 'Up', status: 'Success' },
+      { migrationName: '0002_channel_count', direction: 'Up', status: 'Success' },
+    ])
     const mine = (await tables()).filter((name) => name.startsWith(prefix))
     expect(mine).toEqual(
       [
@@ -119,7 +122,9 @@ describeEachDatabase('migrations', ({ open }) => {
     )
     expect(rows).toEqual([])
     await sql`drop view ${sql.table(`${prefix}rate_limits`)}`.execute(database.db)
-    expect(await migrate(database.db, { tablePrefix: prefix })).toHaveLength(1)
+    expect(await migrate(database.db, { tablePrefix: prefix })).toHaveLength(
+      Object.keys(migrations()).length,
+    )
   })
 
   it('refuses a database that a newer version migrated', async () => {
@@ -129,6 +134,30 @@ describeEachDatabase('migrations', ({ open }) => {
       values ('9999_future', '2030-01-01T00:00:00.000Z')`.execute(database.db)
     const failure = await migrate(database.db, { tablePrefix: prefix }).catch((e: unknown) => e)
     expect(((failure as Error).cause as Error).message).toMatch(/9999_future/)
+  })
+
+  it('0002 counts the channels of connections created before it', async () => {
+    const prefix = uniquePrefix('c')
+    const all = migrations({ tablePrefix: prefix })
+    await all['0001_initial']?.up(database.db)
+    const t = (name: string) => sql.table(`${prefix}${name}`)
+    await sql`insert into ${t('connections')} (id, connected_at, last_seen_at) values ('old', 1, 1), ('bare', 1, 1)`.execute(
+      database.db,
+    )
+    await sql`insert into ${t('subscriptions')} (connection_id, channel) values ('old', 'a'), ('old', 'b')`.execute(
+      database.db,
+    )
+    await all['0002_channel_count']?.up(database.db)
+    const { rows } = await sql<{
+      id: string
+      n: number | string
+    }>`select id, channel_count as n from ${t('connections')} order by id`.execute(database.db)
+    expect(rows.map((row) => [row.id, Number(row.n)])).toEqual([
+      ['bare', 0],
+      ['old', 2],
+    ])
+    await all['0002_channel_count']?.down?.(database.db)
+    await all['0001_initial']?.down?.(database.db)
   })
 
   it('runs down cleanly', async () => {
@@ -167,7 +196,7 @@ describe('migrate failures and options', () => {
     expect(() => migrations({ tablePrefix: 'Bad' })).toThrow(/tablePrefix/)
     expect(() => migrations({ dialect: 'mssql' as 'sqlite' })).toThrow(/dialect/)
     expect(() => migrationTableNames('9')).toThrow(TypeError)
-    expect(Object.keys(migrations())).toEqual(['0001_initial'])
+    expect(Object.keys(migrations())).toEqual(['0001_initial', '0002_channel_count'])
     expect(migrationTableNames('x_')).toEqual({
       migrationTableName: 'x_migrations',
       migrationLockTableName: 'x_migrations_lock',
@@ -199,10 +228,11 @@ describe.skipIf(skipWithout('postgres', 'migrating into schemas chosen by search
     }
 
     it('creates a full set of tables in each schema of one database', async () => {
-      expect(await migrate(first.db)).toHaveLength(1)
+      const all = Object.keys(migrations()).length
+      expect(await migrate(first.db)).toHaveLength(all)
       // The second pool searches its own schema first, then the one already migrated.
       const { db } = second.openPool(2, [second.schema, first.schema])
-      expect(await migrate(db)).toHaveLength(1)
+      expect(await migrate(db)).toHaveLength(all)
       const expected = [
         'apigw_connections',
         'apigw_migrations',

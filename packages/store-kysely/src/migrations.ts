@@ -82,6 +82,36 @@ function initial(prefix: string, explicit: KyselyStoreDialect | undefined): Stor
 }
 
 /**
+ * 0002: a per-connection channel counter, so `subscribe` can enforce the channel limit exactly
+ * by checking and bumping one column under the connection's row lock. Existing rows are counted.
+ */
+function channelCount(prefix: string, explicit: KyselyStoreDialect | undefined): StoreMigration {
+  const t = tableNames(prefix)
+  const run = async (db: Kysely<unknown>) => {
+    await db.schema
+      .alterTable(t.connections)
+      .addColumn('channel_count', 'bigint', (c) => c.notNull().defaultTo(0))
+      .execute()
+    await sql`update ${sql.table(t.connections)} set ${sql.ref('channel_count')} = (select count(*) from ${sql.table(t.subscriptions)} where ${sql.ref(`${t.subscriptions}.connection_id`)} = ${sql.ref(`${t.connections}.id`)})`.execute(
+      db,
+    )
+  }
+  return {
+    async up(db: Kysely<unknown>): Promise<void> {
+      const dialect = resolveDialect(db, explicit)
+      if (dialect === 'sqlite' && !db.isTransaction) {
+        await db.transaction().execute(run)
+      } else {
+        await run(db)
+      }
+    },
+    async down(db: Kysely<unknown>): Promise<void> {
+      await db.schema.alterTable(t.connections).dropColumn('channel_count').execute()
+    },
+  }
+}
+
+/**
  * Creates the tables and indexes. `IF NOT EXISTS` everywhere lets a run that was interrupted
  * between creating the schema and recording the migration be repeated.
  */
@@ -191,7 +221,10 @@ export function migrations(
 ): Readonly<Record<string, StoreMigration>> {
   const prefix = checkTablePrefix(options.tablePrefix ?? DEFAULT_TABLE_PREFIX)
   if (options.dialect !== undefined) checkDialect(options.dialect)
-  return Object.freeze({ '0001_initial': initial(prefix, options.dialect) })
+  return Object.freeze({
+    '0001_initial': initial(prefix, options.dialect),
+    '0002_channel_count': channelCount(prefix, options.dialect),
+  })
 }
 
 /** The id of the one row of the lock table (the id Kysely's `Migrator` uses). */

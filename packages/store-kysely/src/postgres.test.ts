@@ -55,9 +55,7 @@ describe.skipIf(noPostgres)('PostgreSQL with real interleaving', () => {
     const hash = createHash('sha256').update('one token').digest('hex')
     await a.tokens.put({ hash, userId: 'u', sessionHash: null, channel: null, expiresAt: MINUTE })
     const results = await Promise.all(
-      Array.from({ length: 50 }, (_, i) =>
-        (i % 2 === 0 ? a : b).tokens.consume(hash, { sessionHash: null, now: 0 }),
-      ),
+      Array.from({ length: 50 }, (_, i) => (i % 2 === 0 ? a : b).tokens.consume(hash, null, 0)),
     )
     expect(results.filter((r) => r !== null)).toEqual([
       { hash, userId: 'u', sessionHash: null, channel: null, expiresAt: MINUTE },
@@ -97,21 +95,23 @@ describe.skipIf(noPostgres)('PostgreSQL with real interleaving', () => {
   it('concurrent cleanups from two instances delete each row once', async () => {
     const [a, b] = twoInstances()
     for (let i = 0; i < 30; i++) {
-      await a.connections.create({
-        connectionId: `c${i}`,
-        userId: 'u',
-        channels: ['room'],
-        apiId: null,
-        stage: null,
-        domainName: null,
-        connectedAt: 0,
-      })
+      await a.connections.create(
+        {
+          connectionId: `c${i}`,
+          userId: 'u',
+          channels: ['room'],
+          apiId: null,
+          stage: null,
+          domainName: null,
+        },
+        0,
+      )
       await a.limits.hit(`k${i}`, { limit: 1, windowMs: 1 }, 0)
     }
-    const request = { now: 10, disconnectedBefore: 0, connectedBefore: 0, batchSize: 7 }
+    const request = { disconnectedBefore: 0, connectedBefore: 0, batchSize: 7 }
     const totals = { connections: 0, rateLimits: 0 }
     for (let round = 0; round < 10; round++) {
-      const counts = await Promise.all([a.cleanup(request), b.cleanup(request)])
+      const counts = await Promise.all([a.cleanup(request, 10), b.cleanup(request, 10)])
       for (const c of counts) {
         totals.connections += c.connections
         totals.rateLimits += c.rateLimits

@@ -24,6 +24,8 @@ export interface ConnectionsTable {
   last_seen_at: Int8
   request_count: Int8
   disconnected_at: NullableInt8
+  /** How many subscriptions the connection has (migration 0002), kept with every change. */
+  channel_count: Int8
 }
 
 /** `subscriptions`: one row per (connection, channel); `seq` orders a connection's channels. */

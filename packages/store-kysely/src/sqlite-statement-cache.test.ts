@@ -30,15 +30,17 @@ describe('cachedStatements', () => {
       expect(await store.limits.hit('k', { limit: 100, windowMs: 1000 }, 0)).toMatchObject({
         count: i + 1,
       })
-      await store.connections.create({
-        connectionId: `c${i}`,
-        userId: 'u',
-        channels: [],
-        apiId: null,
-        stage: null,
-        domainName: null,
-        connectedAt: 0,
-      })
+      await store.connections.create(
+        {
+          connectionId: `c${i}`,
+          userId: 'u',
+          channels: [],
+          apiId: null,
+          stage: null,
+          domainName: null,
+        },
+        0,
+      )
     }
     expect(Math.max(...prepared.values())).toBe(1)
     const page = await store.connections.list({ all: true }, { limit: 5 })

@@ -2,7 +2,9 @@
  * The memory store's connection table: rows by id in creation order, plus ordered indexes of
  * *connected* ids (all, per user, per channel) that serve keyset pagination without sorting.
  * Every method is synchronous, so each one is atomic within the process. Records leave the
- * table only as frozen snapshots; the mutable rows never escape.
+ * table only as frozen snapshots; the mutable rows never escape. A connected row is never
+ * dropped to make room: when the table is full only disconnected rows go, and if there are none
+ * `create` fails (the gateway then refuses the connection, 503).
  */
 import type {
   ConnectionFilter,
@@ -10,13 +12,15 @@ import type {
   NewConnection,
   Page,
   PageRequest,
+  SubscribeResult,
 } from '@apigw-ws/core'
 import { SortedIdSet } from './sorted-id-set.js'
+import { TableFullError } from './token-table.js'
 
 interface ConnectionRow {
   readonly connectionId: string
   readonly userId: string | null
-  /** Insertion-ordered and duplicate-free, which is exactly the record's `channels` contract. */
+  /** Insertion-ordered and duplicate-free, which is exactly the `channels` contract. */
   readonly channels: Set<string>
   readonly apiId: string | null
   readonly stage: string | null
@@ -31,7 +35,6 @@ function snapshot(row: ConnectionRow): ConnectionRecord {
   return Object.freeze({
     connectionId: row.connectionId,
     userId: row.userId,
-    channels: Object.freeze([...row.channels]),
     apiId: row.apiId,
     stage: row.stage,
     domainName: row.domainName,
@@ -59,55 +62,34 @@ function removeFrom(index: Map<string, SortedIdSet>, key: string, id: string): v
   if (set.size === 0) index.delete(key)
 }
 
-/** Selects the index a filter reads; `TypeError` unless exactly one selector is set. */
-function assertFilter(filter: ConnectionFilter): 'userId' | 'channel' | 'all' {
-  if (typeof filter !== 'object' || filter === null) {
-    throw new TypeError('connections.list: filter must be an object')
-  }
-  const record = filter as { userId?: unknown; channel?: unknown; all?: unknown }
-  const selectors: ('userId' | 'channel' | 'all')[] = []
-  if (record.userId !== undefined) selectors.push('userId')
-  if (record.channel !== undefined) selectors.push('channel')
-  if (record.all !== undefined) selectors.push('all')
-  const [selector] = selectors
-  if (
-    selectors.length !== 1 ||
-    (selector === 'userId' && typeof record.userId !== 'string') ||
-    (selector === 'channel' && typeof record.channel !== 'string') ||
-    (selector === 'all' && record.all !== true)
-  ) {
-    throw new TypeError(
-      'connections.list: filter must set exactly one of userId (string), channel (string), all (true)',
-    )
-  }
-  return selector as 'userId' | 'channel' | 'all'
-}
-
 /** Connection rows and their indexes. */
 export class ConnectionTable {
   readonly #maxRows: number
-  readonly #onEvict: () => void
-  /** Every row, connected or not, in creation order (the eviction order). */
+  readonly #onFull: () => void
+  /** Every row, connected or not, in creation order. */
   readonly #rows = new Map<string, ConnectionRow>()
-  /** Ids of disconnected rows in disconnect order: evicted before any connected row. */
+  /** Ids of disconnected rows in disconnect order: the only rows evicted to make room. */
   readonly #disconnected = new Set<string>()
   /** Connected ids only: `list` returns connected records, so the indexes hold nothing else. */
   readonly #all = new SortedIdSet()
   readonly #byUser = new Map<string, SortedIdSet>()
   readonly #byChannel = new Map<string, SortedIdSet>()
 
-  constructor(maxRows: number, onEvict: () => void) {
+  constructor(maxRows: number, onFull: () => void) {
     this.#maxRows = maxRows
-    this.#onEvict = onEvict
+    this.#onFull = onFull
   }
 
   get size(): number {
     return this.#rows.size
   }
 
-  create(connection: NewConnection): boolean {
+  create(connection: NewConnection, now: number): boolean {
     if (this.#rows.has(connection.connectionId)) return false
-    if (this.#rows.size >= this.#maxRows) this.#evictOne()
+    if (this.#rows.size >= this.#maxRows && !this.#evictDisconnected()) {
+      this.#onFull()
+      throw new TableFullError('connection')
+    }
     const row: ConnectionRow = {
       connectionId: connection.connectionId,
       userId: connection.userId,
@@ -115,8 +97,8 @@ export class ConnectionTable {
       apiId: connection.apiId,
       stage: connection.stage,
       domainName: connection.domainName,
-      connectedAt: connection.connectedAt,
-      lastSeenAt: connection.connectedAt,
+      connectedAt: now,
+      lastSeenAt: now,
       requestCount: 0,
       disconnectedAt: null,
     }
@@ -147,14 +129,19 @@ export class ConnectionTable {
     return true
   }
 
-  subscribe(connectionId: string, channel: string): boolean {
+  channels(connectionId: string): readonly string[] {
+    const row = this.#rows.get(connectionId)
+    return Object.freeze(row === undefined ? [] : [...row.channels])
+  }
+
+  subscribe(connectionId: string, channel: string, maxChannels: number): SubscribeResult {
     const row = this.#connected(connectionId)
-    if (row === null) return false
-    if (!row.channels.has(channel)) {
-      row.channels.add(channel)
-      addTo(this.#byChannel, channel, connectionId)
-    }
-    return true
+    if (row === null) return 'gone'
+    if (row.channels.has(channel)) return 'subscribed'
+    if (row.channels.size >= maxChannels) return 'limit'
+    row.channels.add(channel)
+    addTo(this.#byChannel, channel, connectionId)
+    return 'subscribed'
   }
 
   unsubscribe(connectionId: string, channel: string): boolean {
@@ -165,21 +152,17 @@ export class ConnectionTable {
   }
 
   list(filter: ConnectionFilter, page: PageRequest): Page<ConnectionRecord> {
-    const selector = assertFilter(filter)
     const { limit } = page
     const cursor = page.cursor ?? null
-    if (!Number.isSafeInteger(limit) || limit < 1) {
-      throw new TypeError('connections.list: limit must be an integer of at least 1')
-    }
-    if (cursor !== null && typeof cursor !== 'string') {
-      throw new TypeError('connections.list: cursor must be a string, null or absent')
-    }
+    // `defineStore` let through exactly one selector.
+    const f = filter as { readonly userId?: string; readonly channel?: string }
+    const selector = f.userId !== undefined ? 'userId' : f.channel !== undefined ? 'channel' : 'all'
     const index =
       selector === 'all'
         ? this.#all
         : selector === 'userId'
-          ? this.#byUser.get((filter as { userId: string }).userId)
-          : this.#byChannel.get((filter as { channel: string }).channel)
+          ? this.#byUser.get(f.userId as string)
+          : this.#byChannel.get(f.channel as string)
     if (index === undefined) return { items: [], nextCursor: null }
     // The cursor is the last id of the previous page: keyset pagination stays correct when
     // rows before or after it come and go, which an offset would not.
@@ -243,13 +226,12 @@ export class ConnectionTable {
     this.#rows.delete(row.connectionId)
   }
 
-  /** Frees one row: the longest-disconnected one if any (cheap), else the oldest connection. */
-  #evictOne(): void {
-    const [disconnectedId] = this.#disconnected
-    const id = disconnectedId ?? this.#rows.keys().next().value
+  /** Frees the row disconnected longest ago; `false` when every row is connected. */
+  #evictDisconnected(): boolean {
+    const [id] = this.#disconnected
     const row = id === undefined ? undefined : this.#rows.get(id)
-    if (row === undefined) return
+    if (row === undefined) return false
     this.#remove(row)
-    this.#onEvict()
+    return true
   }
 }

@@ -3,5 +3,5 @@
  * exported here; the tables and indexes behind it are internal.
  */
 
-export type { MemoryStoreEvictEvent, MemoryStoreOptions } from './memory-store.js'
+export type { MemoryStoreCapacityEvent, MemoryStoreOptions } from './memory-store.js'
 export { memoryStore } from './memory-store.js'

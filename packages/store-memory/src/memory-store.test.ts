@@ -1,8 +1,8 @@
-import type { NewConnection, Store, TokenRecord } from '@apigw-ws/core'
+import { isStore, type NewConnection, type Store, type TokenRecord } from '@apigw-ws/core'
 import { testStore } from '@apigw-ws/core/testing'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { memoryStore as memoryStoreFromIndex } from './index.js'
-import { createMemoryStore, type MemoryStoreEvictEvent, memoryStore } from './memory-store.js'
+import { createMemoryStore, type MemoryStoreCapacityEvent, memoryStore } from './memory-store.js'
 
 // The dump reads the store's real tables; a WeakMap keeps the link from store to dump in the
 // test, so the public store object carries no hidden way into its state.
@@ -19,6 +19,7 @@ testStore({
 })
 
 const NOW = Date.UTC(2026, 0, 1)
+const MINUTE = 60_000
 
 function connection(connectionId: string, overrides: Partial<NewConnection> = {}): NewConnection {
   return {
@@ -28,7 +29,6 @@ function connection(connectionId: string, overrides: Partial<NewConnection> = {}
     apiId: 'api',
     stage: 'prod',
     domainName: 'example.com',
-    connectedAt: NOW,
     ...overrides,
   }
 }
@@ -44,14 +44,14 @@ function token(n: number, overrides: Partial<TokenRecord> = {}): TokenRecord {
     userId: 'user-1',
     sessionHash: null,
     channel: null,
-    expiresAt: NOW + 60_000,
+    expiresAt: NOW + MINUTE,
     ...overrides,
   }
 }
 
 function recorder() {
-  const events: MemoryStoreEvictEvent[] = []
-  return { events, onEvict: (event: MemoryStoreEvictEvent) => events.push(event) }
+  const events: MemoryStoreCapacityEvent[] = []
+  return { events, onCapacity: (event: MemoryStoreCapacityEvent) => events.push(event) }
 }
 
 async function listIds(store: Store, filter: Parameters<Store['connections']['list']>[0]) {
@@ -69,8 +69,8 @@ describe('memoryStore options', () => {
     },
   )
 
-  it('rejects a non-function onEvict with a TypeError naming the option', () => {
-    expect(() => memoryStore({ onEvict: 'log' as never })).toThrow(/onEvict/)
+  it('rejects a non-function onCapacity with a TypeError naming the option', () => {
+    expect(() => memoryStore({ onCapacity: 'log' as never })).toThrow(/onCapacity/)
   })
 
   it('rejects options that are not an object', () => {
@@ -80,7 +80,7 @@ describe('memoryStore options', () => {
 
   it('accepts no options, empty options and explicit undefined values', async () => {
     for (const store of [memoryStore(), memoryStore({}), memoryStore({ maxKeys: undefined })]) {
-      expect(await store.connections.create(connection('c1'))).toBe(true)
+      expect(await store.connections.create(connection('c1'), NOW)).toBe(true)
     }
   })
 
@@ -98,9 +98,9 @@ describe('memoryStore instances', () => {
     const a = memoryStore()
     const b = memoryStore()
     await a.tokens.put(token(1))
-    await a.connections.create(connection('c1'))
+    await a.connections.create(connection('c1'), NOW)
     await a.limits.hit('key', { limit: 5, windowMs: 1_000 }, NOW)
-    expect(await b.tokens.consume(hash(1), { sessionHash: null, now: NOW })).toBeNull()
+    expect(await b.tokens.consume(hash(1), null, NOW)).toBeNull()
     expect(await b.connections.get('c1')).toBeNull()
     expect((await b.limits.hit('key', { limit: 5, windowMs: 1_000 }, NOW)).count).toBe(1)
   })
@@ -111,18 +111,19 @@ describe('memoryStore instances', () => {
     const dateNowSpy = vi.spyOn(Date, 'now')
     const store = memoryStore({ maxKeys: 2 })
     for (let i = 0; i < 5; i += 1) {
-      await store.connections.create(connection(`c${i}`))
-      await store.tokens.put(token(i))
+      await store.connections.create(connection(`c${i}`), NOW).catch(() => false)
+      await store.tokens.put(token(i)).catch(() => false)
       await store.limits.hit(`k${i}`, { limit: 1, windowMs: 10 }, NOW)
     }
-    await store.cleanup({ now: NOW, disconnectedBefore: NOW, connectedBefore: NOW, batchSize: 10 })
+    await store.cleanup({ disconnectedBefore: NOW, connectedBefore: NOW, batchSize: 10 }, NOW)
     expect(setTimeoutSpy).not.toHaveBeenCalled()
     expect(setIntervalSpy).not.toHaveBeenCalled()
     expect(dateNowSpy).not.toHaveBeenCalled()
   })
 
-  it('are frozen', () => {
+  it('are frozen and branded by defineStore', () => {
     const store = memoryStore()
+    expect(isStore(store)).toBe(true)
     expect(Object.isFrozen(store)).toBe(true)
     expect(Object.isFrozen(store.connections)).toBe(true)
     expect(Object.isFrozen(store.tokens)).toBe(true)
@@ -133,17 +134,18 @@ describe('memoryStore instances', () => {
 describe('memoryStore records', () => {
   it('are frozen snapshots that later changes do not reach', async () => {
     const store = memoryStore()
-    await store.connections.create(connection('c1'))
+    await store.connections.create(connection('c1'), NOW)
     const before = await store.connections.get('c1')
     expect(Object.isFrozen(before)).toBe(true)
-    expect(Object.isFrozen(before?.channels)).toBe(true)
     expect(() => {
       ;(before as { requestCount: number }).requestCount = 99
     }).toThrow(TypeError)
+    const channels = await store.connections.channels('c1')
+    expect(Object.isFrozen(channels)).toBe(true)
     await store.connections.touch('c1', NOW + 1)
-    await store.connections.subscribe('c1', 'other')
+    await store.connections.subscribe('c1', 'other', 10)
     expect(before?.requestCount).toBe(0)
-    expect(before?.channels).toEqual(['room'])
+    expect(channels).toEqual(['room'])
     const [listed] = (await store.connections.list({ all: true }, { limit: 1 })).items
     expect(Object.isFrozen(listed)).toBe(true)
     expect(listed?.requestCount).toBe(1)
@@ -152,214 +154,122 @@ describe('memoryStore records', () => {
   it('are copied on the way in: mutating the caller objects changes nothing', async () => {
     const store = memoryStore()
     const input = { ...connection('c1'), channels: ['room'] }
-    await store.connections.create(input)
+    await store.connections.create(input, NOW)
     input.channels.push('sneaky')
-    expect((await store.connections.get('c1'))?.channels).toEqual(['room'])
+    expect(await store.connections.channels('c1')).toEqual(['room'])
     expect(await listIds(store, { channel: 'sneaky' })).toEqual([])
 
     const record = { ...token(1) }
     await store.tokens.put(record)
     record.userId = 'attacker'
-    const consumed = await store.tokens.consume(hash(1), { sessionHash: null, now: NOW })
+    const consumed = await store.tokens.consume(hash(1), null, NOW)
     expect(consumed?.userId).toBe('user-1')
     expect(Object.isFrozen(consumed)).toBe(true)
   })
 
-  it('deduplicate channels given at create', async () => {
-    const store = memoryStore()
-    await store.connections.create(connection('c1', { channels: ['a', 'b', 'a'] }))
-    expect((await store.connections.get('c1'))?.channels).toEqual(['a', 'b'])
-  })
-})
-
-describe('memoryStore argument errors', () => {
-  it.each([
-    ['list with limit 0', (store: Store) => store.connections.list({ all: true }, { limit: 0 })],
-    [
-      'list with a fractional limit',
-      (store: Store) => store.connections.list({ all: true }, { limit: 1.5 }),
-    ],
-    [
-      'list with a numeric cursor',
-      (store: Store) => store.connections.list({ all: true }, { cursor: 3 as never, limit: 1 }),
-    ],
-    [
-      'list with two selectors',
-      (store: Store) => store.connections.list({ all: true, userId: 'u' } as never, { limit: 1 }),
-    ],
-    ['list with no selector', (store: Store) => store.connections.list({} as never, { limit: 1 })],
-    [
-      'list with all: false',
-      (store: Store) => store.connections.list({ all: false } as never, { limit: 1 }),
-    ],
-    ['touch at NaN', (store: Store) => store.connections.touch('c1', Number.NaN)],
-    [
-      'disconnect at Infinity',
-      (store: Store) => store.connections.disconnect('c1', Number.POSITIVE_INFINITY),
-    ],
-    [
-      'consume at NaN',
-      (store: Store) => store.tokens.consume(hash(1), { sessionHash: null, now: Number.NaN }),
-    ],
-    [
-      'hit with a NaN window',
-      (store: Store) => store.limits.hit('k', { limit: 1, windowMs: Number.NaN }, NOW),
-    ],
-    [
-      'hit with a zero window',
-      (store: Store) => store.limits.hit('k', { limit: 1, windowMs: 0 }, NOW),
-    ],
-    [
-      'hit with a NaN limit',
-      (store: Store) => store.limits.hit('k', { limit: Number.NaN, windowMs: 1 }, NOW),
-    ],
-    [
-      'cleanup with batchSize 0',
-      (store: Store) =>
-        store.cleanup({ now: NOW, disconnectedBefore: 0, connectedBefore: 0, batchSize: 0 }),
-    ],
-  ])(
-    '%s rejects with TypeError (a rejected promise, never a synchronous throw)',
-    async (_, call) => {
-      const store = memoryStore()
-      let result: Promise<unknown> | undefined
-      expect(() => {
-        result = call(store)
-      }).not.toThrow()
-      await expect(result).rejects.toThrow(TypeError)
-    },
-  )
-
-  it('a rejected put leaves the first token intact', async () => {
+  it('a refused duplicate put leaves the first token intact', async () => {
     const fresh = memoryStore()
-    await fresh.tokens.put(token(7, { userId: 'first' }))
-    await expect(fresh.tokens.put(token(7, { userId: 'second' }))).rejects.toThrow(/exists/)
-    expect((await fresh.tokens.consume(hash(7), { sessionHash: null, now: NOW }))?.userId).toBe(
-      'first',
-    )
+    expect(await fresh.tokens.put(token(7, { userId: 'first' }))).toBe(true)
+    expect(await fresh.tokens.put(token(7, { userId: 'second' }))).toBe(false)
+    expect((await fresh.tokens.consume(hash(7), null, NOW))?.userId).toBe('first')
   })
 })
 
-describe('memoryStore eviction', () => {
-  it('evicts the oldest token when full and reports it without keys', async () => {
-    const { events, onEvict } = recorder()
-    const store = memoryStore({ maxKeys: 3, onEvict })
-    for (const n of [1, 2, 3]) await store.tokens.put(token(n))
-    expect(events).toEqual([])
-    await store.tokens.put(token(4))
-    expect(events).toEqual([{ kind: 'token', reason: 'capacity' }])
-    expect(await store.tokens.consume(hash(1), { sessionHash: null, now: NOW })).toBeNull()
-    for (const n of [2, 3, 4]) {
-      expect(await store.tokens.consume(hash(n), { sessionHash: null, now: NOW })).not.toBeNull()
+describe('memoryStore capacity: never drops a live entry, fails closed when full', () => {
+  it('keeps a limited client limited however many fresh keys arrive (issue 9 item 5)', async () => {
+    const { events, onCapacity } = recorder()
+    const store = memoryStore({ maxKeys: 1_000, onCapacity })
+    const rule = { limit: 20, windowMs: MINUTE }
+    const offender = 'connect.ip:2001:db8:dead:be00::'
+    for (let i = 0; i < 21; i += 1) await store.limits.hit(offender, rule, NOW)
+    expect((await store.limits.hit(offender, rule, NOW)).allowed).toBe(false)
+    // A flood of fresh /56 prefixes, ten times the table, inside the offender's window.
+    let refusedFresh = 0
+    for (let i = 0; i < 10_000; i += 1) {
+      const fresh = await store.limits.hit(`connect.ip:2001:db8:${i.toString(16)}::`, rule, NOW + 1)
+      if (!fresh.allowed) refusedFresh += 1
     }
+    const after = await store.limits.hit(offender, rule, NOW + 2)
+    expect(after.allowed).toBe(false)
+    expect(after.count).toBe(23)
+    // The table filled at 1,000 keys: every later fresh key was treated as limited, and said so.
+    expect(refusedFresh).toBe(10_000 - 999)
+    expect(events).toHaveLength(refusedFresh)
+    expect(events[0]).toEqual({ kind: 'limit' })
   })
 
-  it('evicts used tokens before unused ones', async () => {
-    const { events, onEvict } = recorder()
-    const store = memoryStore({ maxKeys: 3, onEvict })
-    for (const n of [1, 2, 3]) await store.tokens.put(token(n))
-    await store.tokens.consume(hash(2), { sessionHash: null, now: NOW })
-    await store.tokens.put(token(4))
-    expect(events).toHaveLength(1)
-    // The used token's slot was reused, so its hash can be stored again without a clash...
-    await store.tokens.put(token(2))
-    expect(events).toHaveLength(2)
-    // ...and that second put evicted the oldest unused token, 1; 3 and 4 survive.
-    expect(await store.tokens.consume(hash(1), { sessionHash: null, now: NOW })).toBeNull()
-    expect(await store.tokens.consume(hash(3), { sessionHash: null, now: NOW })).not.toBeNull()
-    expect(await store.tokens.consume(hash(4), { sessionHash: null, now: NOW })).not.toBeNull()
-  })
-
-  it('evicts the window that started longest ago', async () => {
-    const { events, onEvict } = recorder()
-    const store = memoryStore({ maxKeys: 2, onEvict })
-    const rule = { limit: 10, windowMs: 1_000 }
-    await store.limits.hit('a', rule, NOW)
-    await store.limits.hit('b', rule, NOW + 10)
-    // a's window ends and a new one starts: a is now the newest window, b the oldest.
-    await store.limits.hit('a', rule, NOW + 1_000)
-    await store.limits.hit('c', rule, NOW + 1_001)
-    expect(events).toEqual([{ kind: 'limit', reason: 'capacity' }])
-    expect((await store.limits.hit('a', rule, NOW + 1_002)).count).toBe(2)
-    // b was evicted, so its count restarts (and evicts a, the window that started first).
-    expect((await store.limits.hit('b', rule, NOW + 1_003)).count).toBe(1)
-    expect(events).toHaveLength(2)
-  })
-
-  it('evicts the oldest connection from the table and every index', async () => {
-    const { events, onEvict } = recorder()
-    const store = memoryStore({ maxKeys: 3, onEvict })
-    for (const id of ['c1', 'c2', 'c3']) await store.connections.create(connection(id))
-    await store.connections.create(connection('c4'))
-    expect(events).toEqual([{ kind: 'connection', reason: 'capacity' }])
-    expect(await store.connections.get('c1')).toBeNull()
-    expect(await listIds(store, { all: true })).toEqual(['c2', 'c3', 'c4'])
-    expect(await listIds(store, { channel: 'room' })).toEqual(['c2', 'c3', 'c4'])
-    expect(await listIds(store, { userId: 'user-1' })).toEqual(['c2', 'c3', 'c4'])
-    expect(await store.connections.touch('c1', NOW)).toBeNull()
-  })
-
-  it('evicts disconnected connections before connected ones', async () => {
-    const { events, onEvict } = recorder()
-    const store = memoryStore({ maxKeys: 3, onEvict })
-    for (const id of ['c1', 'c2', 'c3']) await store.connections.create(connection(id))
-    await store.connections.disconnect('c2', NOW)
-    await store.connections.create(connection('c4'))
-    expect(events).toHaveLength(1)
-    expect(await store.connections.get('c2')).toBeNull()
-    expect(await listIds(store, { all: true })).toEqual(['c1', 'c3', 'c4'])
-  })
-
-  it('never evicts for a duplicate create or put', async () => {
-    const { events, onEvict } = recorder()
-    const store = memoryStore({ maxKeys: 1, onEvict })
-    await store.connections.create(connection('c1'))
-    await store.tokens.put(token(1))
-    expect(await store.connections.create(connection('c1'))).toBe(false)
-    await expect(store.tokens.put(token(1))).rejects.toThrow()
-    expect(events).toEqual([])
-    expect(await store.connections.get('c1')).not.toBeNull()
-  })
-
-  it('stays within maxKeys per table under sustained inserts', async () => {
-    const { events, onEvict } = recorder()
-    const store = memoryStore({ maxKeys: 10, onEvict })
-    for (let i = 0; i < 500; i += 1) {
-      await store.connections.create(connection(`c${String(i).padStart(3, '0')}`))
-      await store.tokens.put(token(i))
-      await store.limits.hit(`k${i}`, { limit: 1, windowMs: 60_000 }, NOW)
-    }
-    expect(await listIds(store, { all: true })).toEqual(
-      Array.from({ length: 10 }, (_, i) => `c${490 + i}`),
+  it('makes room from ended windows only, then takes new keys again', async () => {
+    const { events, onCapacity } = recorder()
+    const store = memoryStore({ maxKeys: 2, onCapacity })
+    await store.limits.hit('short', { limit: 5, windowMs: 1_000 }, NOW)
+    await store.limits.hit('long', { limit: 5, windowMs: 10 * MINUTE }, NOW)
+    const full = await store.limits.hit('new', { limit: 5, windowMs: MINUTE }, NOW + 999)
+    expect(full).toEqual({ allowed: false, count: 6, resetAt: NOW + 999 + MINUTE })
+    expect(events).toEqual([{ kind: 'limit' }])
+    // 'short' has ended: its place goes to the new key; 'long' is untouched.
+    expect((await store.limits.hit('new', { limit: 5, windowMs: MINUTE }, NOW + 1_000)).count).toBe(
+      1,
     )
-    const counts = { token: 0, limit: 0, connection: 0 }
-    for (const event of events) counts[event.kind] += 1
-    expect(counts).toEqual({ token: 490, limit: 490, connection: 490 })
+    expect(
+      (await store.limits.hit('long', { limit: 5, windowMs: 10 * MINUTE }, NOW + 1_001)).count,
+    ).toBe(2)
+    expect(events).toHaveLength(1)
   })
 
-  it('reports after the operation finished, so the hook sees the new entry', async () => {
-    const seen: boolean[] = []
+  it('refuses a token when full of live ones, and reuses used or expired places', async () => {
+    const { events, onCapacity } = recorder()
+    const store = memoryStore({ maxKeys: 2, onCapacity })
+    await store.tokens.put(token(1))
+    await store.tokens.put(token(2, { expiresAt: NOW + 10 }))
+    await expect(store.tokens.put(token(3))).rejects.toThrow(/full/)
+    expect(events).toEqual([{ kind: 'token' }])
+    expect(await store.tokens.consume(hash(1), null, NOW), 'a live token survives').not.toBeNull()
+    // Token 1 is used now: its place is free.
+    expect(await store.tokens.put(token(3))).toBe(true)
+    // Token 2 expires at NOW + 10; once the store has seen that time, its place is free too.
+    await store.limits.hit('clock', { limit: 1, windowMs: 1 }, NOW + 10)
+    expect(await store.tokens.put(token(4))).toBe(true)
+    expect(await store.tokens.consume(hash(3), null, NOW + 10)).not.toBeNull()
+    expect(events).toHaveLength(1)
+  })
+
+  it('refuses a connection when full of connected ones, and reuses disconnected places', async () => {
+    const { events, onCapacity } = recorder()
+    const store = memoryStore({ maxKeys: 2, onCapacity })
+    await store.connections.create(connection('c1'), NOW)
+    await store.connections.create(connection('c2'), NOW)
+    await expect(store.connections.create(connection('c3'), NOW)).rejects.toThrow(/full/)
+    expect(events).toEqual([{ kind: 'connection' }])
+    expect(await listIds(store, { all: true })).toEqual(['c1', 'c2'])
+    await store.connections.disconnect('c1', NOW + 1)
+    expect(await store.connections.create(connection('c3'), NOW + 2)).toBe(true)
+    expect(await store.connections.get('c1')).toBeNull()
+    expect(await listIds(store, { channel: 'room' })).toEqual(['c2', 'c3'])
+  })
+
+  it('never refuses for a duplicate create or put', async () => {
+    const { events, onCapacity } = recorder()
+    const store = memoryStore({ maxKeys: 1, onCapacity })
+    await store.connections.create(connection('c1'), NOW)
+    await store.tokens.put(token(1))
+    expect(await store.connections.create(connection('c1'), NOW)).toBe(false)
+    expect(await store.tokens.put(token(1))).toBe(false)
+    expect(events).toEqual([])
+  })
+
+  it('reports after the operation finished, and ignores a throwing hook', async () => {
+    const seen: string[] = []
     const { store, dump } = createMemoryStore({
       maxKeys: 1,
-      onEvict: () => {
-        const state = dump()
-        seen.push(state.includes(hash(2)) && !state.includes(hash(1)))
-      },
-    })
-    await store.tokens.put(token(1))
-    await store.tokens.put(token(2))
-    expect(seen).toEqual([true])
-  })
-
-  it('ignores a throwing onEvict: the operation still succeeds', async () => {
-    const store = memoryStore({
-      maxKeys: 1,
-      onEvict: () => {
+      onCapacity: () => {
+        seen.push(dump())
         throw new Error('logger down')
       },
     })
-    await store.connections.create(connection('c1'))
-    await expect(store.connections.create(connection('c2'))).resolves.toBe(true)
-    expect(await listIds(store, { all: true })).toEqual(['c2'])
+    await store.limits.hit('a', { limit: 1, windowMs: MINUTE }, NOW)
+    const refused = await store.limits.hit('b', { limit: 1, windowMs: MINUTE }, NOW)
+    expect(refused.allowed).toBe(false)
+    expect(seen).toHaveLength(1)
+    expect(seen[0]).not.toContain('"b"')
   })
 })

@@ -1,7 +1,9 @@
 /**
  * The memory store's token table: connect-token records keyed by their SHA-256 hash (the token
  * itself never reaches the store), with a used flag so a token is consumable once. Methods are
- * synchronous, so `consume` is a single atomic check-and-mark within the process.
+ * synchronous, so `consume` is a single atomic check-and-mark within the process. A live token
+ * is never dropped to make room: when the table is full only used and expired tokens go, and if
+ * none can, `put` fails (the gateway then refuses to issue, 503).
  */
 import type { TokenRecord } from '@apigw-ws/core'
 
@@ -10,29 +12,39 @@ interface TokenRow {
   used: boolean
 }
 
-/** Token rows in insertion order (the eviction order). */
+/** Thrown by `put` when the table is full of live tokens. */
+export class TableFullError extends Error {
+  constructor(table: string) {
+    super(`memory store: the ${table} table is full (maxKeys)`)
+    this.name = 'TableFullError'
+  }
+}
+
+/** Token rows in insertion order. */
 export class TokenTable {
   readonly #maxRows: number
-  readonly #onEvict: () => void
+  readonly #onFull: () => void
   readonly #rows = new Map<string, TokenRow>()
-  /** Hashes of used tokens in consumption order: dead weight, evicted before unused tokens. */
-  readonly #used = new Set<string>()
 
-  constructor(maxRows: number, onEvict: () => void) {
+  constructor(maxRows: number, onFull: () => void) {
     this.#maxRows = maxRows
-    this.#onEvict = onEvict
+    this.#onFull = onFull
   }
 
   get size(): number {
     return this.#rows.size
   }
 
-  /** Stores a copy of `token`; throws when the hash is already present (used or not). */
-  put(token: TokenRecord): void {
-    if (this.#rows.has(token.hash)) {
-      throw new Error('tokens.put: a token with this hash already exists')
+  /**
+   * Stores a copy of `token`; `false` when the hash is already present (used or not). `latest`
+   * is the latest time the store has been told: tokens that expired by then may make room.
+   */
+  put(token: TokenRecord, latest: number): boolean {
+    if (this.#rows.has(token.hash)) return false
+    if (this.#rows.size >= this.#maxRows && this.sweep(latest, 1) === 0) {
+      this.#onFull()
+      throw new TableFullError('token')
     }
-    if (this.#rows.size >= this.#maxRows) this.#evictOne()
     const record: TokenRecord = Object.freeze({
       hash: token.hash,
       userId: token.userId,
@@ -41,6 +53,7 @@ export class TokenTable {
       expiresAt: token.expiresAt,
     })
     this.#rows.set(record.hash, { record, used: false })
+    return true
   }
 
   consume(hash: string, sessionHash: string | null, now: number): TokenRecord | null {
@@ -50,7 +63,6 @@ export class TokenTable {
     if (!(record.expiresAt > now)) return null
     if (record.sessionHash !== null && record.sessionHash !== sessionHash) return null
     row.used = true
-    this.#used.add(hash)
     return record
   }
 
@@ -61,7 +73,6 @@ export class TokenTable {
       if (deleted >= batchSize) break
       if (row.used || row.record.expiresAt <= now) {
         this.#rows.delete(hash)
-        this.#used.delete(hash)
         deleted += 1
       }
     }
@@ -71,18 +82,5 @@ export class TokenTable {
   /** Everything the table holds, as plain data. */
   dump(): unknown {
     return [...this.#rows.values()].map((row) => ({ ...row.record, used: row.used }))
-  }
-
-  /**
-   * Frees one row: the longest-used token if any, else the oldest token (with one TTL for all
-   * tokens, also the first to expire).
-   */
-  #evictOne(): void {
-    const [usedHash] = this.#used
-    const hash = usedHash ?? this.#rows.keys().next().value
-    if (hash === undefined) return
-    this.#rows.delete(hash)
-    this.#used.delete(hash)
-    this.#onEvict()
   }
 }

@@ -145,9 +145,9 @@ describe('the published Lambda samples', () => {
 
   it('connect-browser.json stores the connection with its channel, API, stage and domain', async () => {
     const { kit, connectionId } = await run('connect-browser.json')
+    expect([...(await kit.store.connections.channels(connectionId))]).toEqual(['room_123'])
     expect(await kit.store.connections.get(connectionId)).toMatchObject({
       userId: 'fixture-user',
-      channels: ['room_123'],
       apiId: 'nn27okk1we',
       stage: 'develop',
       domainName: 'allowedhost.com',

@@ -1,6 +1,6 @@
 /**
- * Identity on `$connect`: the requested channel, the single-use token (format first, then one
- * atomic consume bound to the app session), the user, connect permissions and channel access.
+ * Identity on `$connect`: the requested channel, the token's format and session binding (the
+ * token is consumed later, by `store.admit`), the user, connect permissions and channel access.
  */
 import { guard } from '../failures.js'
 import { satisfies } from '../permissions.js'
@@ -20,34 +20,22 @@ export function channelParam<TUser>(state: RequestState<TUser>): StepResult {
 }
 
 /**
- * The token: parsed before any store access, then consumed atomically together with the session
- * binding. A token bound to a channel only opens that channel.
+ * The token's format and the app session it must be bound to: checked before any store access.
+ * The token itself is consumed by `store.admit` (see `admission.ts`).
  */
-export async function token<TUser>(state: RequestState<TUser>): Promise<StepResult> {
+export async function tokenFormat<TUser>(state: RequestState<TUser>): Promise<StepResult> {
   const { config, request } = state
   const value = request.query[config.tokenParam]
   if (!isTokenFormat(value))
     return reject('TOKEN_INVALID', value === undefined ? 'missing' : 'format')
   const resolveSession = config.auth.resolveSession
-  let sessionHash: string | null = null
   if (resolveSession !== undefined) {
     const sessionId = await guard('hook', () => resolveSession(request))
     if (typeof sessionId !== 'string' || sessionId === '')
       return reject('TOKEN_INVALID', 'no session')
-    sessionHash = sha256Hex(sessionId)
+    state.sessionHash = sha256Hex(sessionId)
   }
-  const record = await guard('store', () =>
-    config.store.tokens.consume(hashToken(value), { sessionHash, now: state.now }),
-  )
-  if (record === null) return reject('TOKEN_INVALID', 'not consumable')
-  if (record.channel !== null) {
-    if (state.channel !== null && state.channel !== record.channel) {
-      return reject('TOKEN_CHANNEL_MISMATCH')
-    }
-    state.channel = record.channel
-  }
-  state.token = record
-  state.userId = record.userId
+  state.tokenHash = hashToken(value)
   return undefined
 }
 

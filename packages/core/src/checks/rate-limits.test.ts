@@ -8,6 +8,7 @@ import {
   setup,
   stateFor,
 } from '../../test/gateway-kit.js'
+import { defineStore } from '../define-store.js'
 import { httpRequests } from '../testing/requests.js'
 import { hitLimit, limitStep } from './rate-limits.js'
 
@@ -15,7 +16,8 @@ const RULE = { limit: 2, windowMs: 10_000 }
 
 describe('hitLimit', () => {
   it('counts under a scope-namespaced key and refuses past the limit with Retry-After', async () => {
-    const store = recordingStore()
+    const recording = recordingStore()
+    const store = defineStore(recording)
     expect(await hitLimit(store, 'connect.ip', '1.2.3.4', RULE, 1_000)).toBeNull()
     expect(await hitLimit(store, 'connect.ip', '1.2.3.4', RULE, 2_000)).toBeNull()
     const refusal = await hitLimit(store, 'connect.ip', '1.2.3.4', RULE, 2_500)
@@ -24,7 +26,7 @@ describe('hitLimit', () => {
       count: 3,
       resetAt: 11_000,
     })
-    expect(store.calls.map((c) => c.args[0])).toEqual([
+    expect(recording.calls.map((c) => c.args[0])).toEqual([
       'connect.ip:1.2.3.4',
       'connect.ip:1.2.3.4',
       'connect.ip:1.2.3.4',

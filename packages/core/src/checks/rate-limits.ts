@@ -7,7 +7,7 @@
 import { guard } from '../failures.js'
 import type { RateLimitRule } from '../options.js'
 import type { Rejection } from '../rejections.js'
-import type { Store } from '../store.js'
+import type { LimitResult, Store } from '../store.js'
 import type { RequestState, StepResult } from './request-state.js'
 
 /** Outcome of a limit hit that refused the request. */
@@ -15,6 +15,17 @@ export interface LimitRefusal {
   readonly rejection: Rejection
   readonly count: number
   readonly resetAt: number
+}
+
+/** The refusal for a hit that `result` did not allow under `scope`, or `null` when allowed. */
+export function limitRefusal(scope: string, result: LimitResult, now: number): LimitRefusal | null {
+  if (result.allowed) return null
+  const retryAfterSeconds = Math.max(1, Math.ceil((result.resetAt - now) / 1000))
+  return {
+    rejection: { code: 'RATE_LIMITED', detail: scope, retryAfterSeconds },
+    count: result.count,
+    resetAt: result.resetAt,
+  }
 }
 
 /** Counts one hit for `scope:id` and returns a refusal when over the limit. */
@@ -26,13 +37,7 @@ export async function hitLimit(
   now: number,
 ): Promise<LimitRefusal | null> {
   const result = await guard('store', () => store.limits.hit(`${scope}:${id}`, rule, now))
-  if (result.allowed) return null
-  const retryAfterSeconds = Math.max(1, Math.ceil((result.resetAt - now) / 1000))
-  return {
-    rejection: { code: 'RATE_LIMITED', detail: scope, retryAfterSeconds },
-    count: result.count,
-    resetAt: result.resetAt,
-  }
+  return limitRefusal(scope, result, now)
 }
 
 /** A step that limits by the value `key(state)` under `scope`, when the rule is enabled. */

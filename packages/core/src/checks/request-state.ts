@@ -31,6 +31,12 @@ export interface RequestState<TUser> {
   address: ClientAddress | null
   /** The channel requested on `$connect`, once validated. */
   channel: string | null
+  /** SHA-256 of the well-formed connect token, once parsed (never the token itself). */
+  tokenHash: string | null
+  /** SHA-256 of the app session the token must be bound to, once resolved. */
+  sessionHash: string | null
+  /** `true` once `store.admit` created the connection (undone if a later check refuses). */
+  admitted: boolean
   token: TokenRecord | null
   userId: string | null
   user: TUser | null
@@ -61,6 +67,9 @@ export function newRequestState<TUser>(
     attributes: null,
     address: null,
     channel: null,
+    tokenHash: null,
+    sessionHash: null,
+    admitted: false,
     token: null,
     userId: null,
     user: null,

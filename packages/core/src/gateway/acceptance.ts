@@ -1,8 +1,8 @@
 /**
- * What the gateway does once every check of a request has passed: `$connect` stores the
- * connection, `$disconnect` marks it disconnected, and a message runs its handler, whose return
- * value becomes the integration response. A duplicate connection id is refused here, because
- * only the store can tell.
+ * What the gateway does once every check of a request has passed: `$connect` reports the
+ * connection `store.admit` created, `$disconnect` marks it disconnected, and a message runs its
+ * handler, whose return value becomes the integration response. `release` undoes an admission
+ * when a check after `admit` refused the connect.
  */
 import type { RequestState } from '../checks/request-state.js'
 import type { GatewayEvent } from '../events.js'
@@ -29,25 +29,11 @@ export function createAcceptance<TUser>(
 ): (state: RequestState<TUser>) => Promise<GatewayResponse> {
   const { store } = config
 
-  async function connect(state: RequestState<TUser>): Promise<GatewayResponse> {
-    const { request } = state
-    const connectionId = state.connectionId as string
-    const created = await guard('store', () =>
-      store.connections.create({
-        connectionId,
-        userId: state.userId,
-        channels: state.channel === null ? [] : [state.channel],
-        apiId: state.attributes?.apiId ?? null,
-        stage: state.attributes?.stage ?? null,
-        domainName: state.attributes?.domainName ?? null,
-        connectedAt: state.now,
-      }),
-    )
-    if (!created) return refuse(state, request.route, reject('CONNECTION_DUPLICATE'))
+  function connect(state: RequestState<TUser>): GatewayResponse {
     emit({
       type: 'connect.accepted',
       at: state.now,
-      connectionId,
+      connectionId: state.connectionId as string,
       userId: state.userId,
       channels: state.channel === null ? [] : [state.channel],
       ip: state.address?.ip ?? null,
@@ -86,8 +72,23 @@ export function createAcceptance<TUser>(
   }
 
   return function accept(state) {
-    if (state.route === '$connect') return connect(state)
+    if (state.route === '$connect') return Promise.resolve(connect(state))
     if (state.route === '$disconnect') return disconnect(state)
     return message(state)
+  }
+}
+
+/**
+ * Undoes the admission of a `$connect` that a later check refused: the connection `admit`
+ * created is marked disconnected (and swept by `cleanup`), so it never receives messages. Best
+ * effort: if the store fails here the refusal stands and the record ages out as a stale one.
+ */
+export async function release<TUser>(state: RequestState<TUser> | null): Promise<void> {
+  if (state === null || !state.admitted) return
+  state.admitted = false
+  try {
+    await state.config.store.connections.disconnect(state.connectionId as string, state.now)
+  } catch {
+    // The client is refused either way; the record is swept as stale.
   }
 }

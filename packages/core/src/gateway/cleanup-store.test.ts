@@ -16,24 +16,28 @@ describe('cleanupStore', () => {
       })
       await store.limits.hit(`k${i}`, { limit: 1, windowMs: 10 }, now - 100)
     }
-    await store.connections.create({
-      connectionId: 'old',
-      userId: 'u',
-      channels: [],
-      apiId: null,
-      stage: null,
-      domainName: null,
-      connectedAt: now - 3 * 60 * 60 * 1000,
-    })
-    await store.connections.create({
-      connectionId: 'new',
-      userId: 'u',
-      channels: [],
-      apiId: null,
-      stage: null,
-      domainName: null,
-      connectedAt: now,
-    })
+    await store.connections.create(
+      {
+        connectionId: 'old',
+        userId: 'u',
+        channels: [],
+        apiId: null,
+        stage: null,
+        domainName: null,
+      },
+      now - 3 * 60 * 60 * 1000,
+    )
+    await store.connections.create(
+      {
+        connectionId: 'new',
+        userId: 'u',
+        channels: [],
+        apiId: null,
+        stage: null,
+        domainName: null,
+      },
+      now,
+    )
     const counts = await cleanupStore(store, { now, batchSize: 3 })
     expect(counts).toEqual({ tokens: 7, rateLimits: 7, connections: 1 })
     expect(await store.connections.get('new')).not.toBeNull()

@@ -38,12 +38,14 @@ export async function sweep(
   }
   const total = { tokens: 0, rateLimits: 0, connections: 0 }
   for (let round = 0; round < MAX_ROUNDS; round++) {
-    const counts = await store.cleanup({
+    const counts = await store.cleanup(
+      {
+        batchSize,
+        disconnectedBefore: now - retention.disconnectedRetentionMs,
+        connectedBefore: now - retention.staleConnectionMs,
+      },
       now,
-      batchSize,
-      disconnectedBefore: now - retention.disconnectedRetentionMs,
-      connectedBefore: now - retention.staleConnectionMs,
-    })
+    )
     total.tokens += counts.tokens
     total.rateLimits += counts.rateLimits
     total.connections += counts.connections

@@ -100,9 +100,11 @@ export function createTokenIssuer<TUser>(
       }
       const token = generateToken()
       const expiresAt = now + config.tokenTtlMs
-      await guard('store', () =>
+      const stored = await guard('store', () =>
         store.tokens.put({ hash: hashToken(token), userId, sessionHash, channel, expiresAt }),
       )
+      // 256 random bits never collide in practice; if the store says they did, issue nothing.
+      if (!stored) throw new InternalFailure('store', new Error('token hash already stored'))
       emit({ type: 'token.issued', at: now, userId, channel, expiresAt })
       const grant: TokenGrant = { token, expiresIn: Math.floor(config.tokenTtlMs / 1000) }
       return jsonResponse(200, grant)

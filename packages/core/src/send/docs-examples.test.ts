@@ -98,7 +98,7 @@ describe('sending examples', () => {
     const { store, connections, send } = setup()
     store.seed(['me', 'you', 'them'], { channels: ['lobby'] })
     connections.script('them', 'gone')
-    const ctx = { connectionId: 'me', userId: 'ada', channels: ['lobby'], send }
+    const ctx = { connectionId: 'me', userId: 'ada', channels: async () => ['lobby'], send }
     const input = { action: 'chat' as const, room: 'lobby', text: 'hi' }
     const result = await chat.handle(ctx as unknown as HandlerContext, input)
     expect(result).toEqual({ ok: true, delivered: 1 })

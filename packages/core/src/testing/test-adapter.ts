@@ -138,6 +138,13 @@ const HANDLERS: Readonly<Record<string, AnyHandler<User>>> = Object.freeze({
     },
   }),
   admin: defineHandler<User>({ permissions: { anyOf: ['admin'] }, handle: () => ({ ok: true }) }),
+  join: defineHandler<User, { readonly room: string }>({
+    schema: schema((v) => (typeof v.room === 'string' ? { room: v.room } : null)),
+    async handle(ctx, input) {
+      await ctx.join(input.room)
+      return { channels: await ctx.channels() }
+    },
+  }),
   boom: defineHandler<User>({
     handle() {
       throw new Error('handler failure')
@@ -452,6 +459,18 @@ const REJECTIONS: Readonly<Record<RejectionCode, RejectionRow>> = {
     event: 'request.rejected',
     call: async (f) => toHttp(f.http.connect({ token: await f.token(), channel: 'forbidden' })),
   },
+  CHANNEL_LIMIT_REACHED: {
+    options: { maxChannelsPerConnection: 1 },
+    event: 'request.rejected',
+    call: async (f) => {
+      const connectionId = await f.connected()
+      const first = await f.gateway.handle(
+        f.http.message({ connectionId, body: { action: 'join', room: 'room-1' } }),
+      )
+      expect(first.status, 'setup: the first join fits').toBe(200)
+      return toHttp(f.http.message({ connectionId, body: { action: 'join', room: 'room-2' } }))
+    },
+  },
   CONNECTION_DUPLICATE: {
     event: 'request.rejected',
     call: async (f) =>
@@ -645,9 +664,9 @@ export function testAdapter(options: TestAdapterOptions): void {
         })
         expect(await f.store.connections.get(connectionId)).toMatchObject({
           userId: 'user-7',
-          channels: ['room-1'],
           disconnectedAt: null,
         })
+        expect([...(await f.store.connections.channels(connectionId))]).toEqual(['room-1'])
       })
 
       it('takes the first value of a repeated query parameter, as core does', async () => {

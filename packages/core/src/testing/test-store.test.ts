@@ -1,11 +1,13 @@
 import { describe, expect, it } from 'vitest'
+import { defineStore } from '../define-store.js'
 import type {
+  AdmitRequest,
   CleanupRequest,
   ConnectionFilter,
   ConnectionRecord,
   NewConnection,
   PageRequest,
-  Store,
+  StoreParts,
   TokenRecord,
 } from '../store.js'
 import { fakeClock } from './fake-clock.js'
@@ -35,12 +37,12 @@ interface ModelState {
 }
 
 interface Model {
-  readonly store: Store
+  readonly store: StoreParts
   readonly state: ModelState
   readonly dump: () => string
 }
 
-const copy = (row: ConnectionRow): ConnectionRecord => ({ ...row, channels: [...row.channels] })
+const copy = ({ channels: _channels, ...record }: ConnectionRow): ConnectionRecord => record
 
 function matches(row: ConnectionRow, filter: ConnectionFilter): boolean {
   if (row.disconnectedAt !== null) return false
@@ -55,14 +57,15 @@ function modelStore(): Model {
     const row = state.connections.get(id)
     return row !== undefined && row.disconnectedAt === null ? row : null
   }
-  const store: Store = {
+  const store: StoreParts = {
     connections: {
-      create: async (c: NewConnection) => {
+      create: async (c: NewConnection, now: number) => {
         if (state.connections.has(c.connectionId)) return false
         state.connections.set(c.connectionId, {
           ...c,
           channels: [...c.channels],
-          lastSeenAt: c.connectedAt,
+          connectedAt: now,
+          lastSeenAt: now,
           requestCount: 0,
           disconnectedAt: null,
         })
@@ -85,11 +88,14 @@ function modelStore(): Model {
         row.disconnectedAt = now
         return true
       },
-      subscribe: async (id, channel) => {
+      channels: async (id) => [...(state.connections.get(id)?.channels ?? [])],
+      subscribe: async (id, channel, maxChannels) => {
         const row = connected(id)
-        if (row === null) return false
-        if (!row.channels.includes(channel)) row.channels.push(channel)
-        return true
+        if (row === null) return 'gone'
+        if (row.channels.includes(channel)) return 'subscribed'
+        if (row.channels.length >= maxChannels) return 'limit'
+        row.channels.push(channel)
+        return 'subscribed'
       },
       unsubscribe: async (id, channel) => {
         const row = state.connections.get(id)
@@ -112,10 +118,11 @@ function modelStore(): Model {
     },
     tokens: {
       put: async (token) => {
-        if (state.tokens.has(token.hash)) throw new Error('duplicate token hash')
+        if (state.tokens.has(token.hash)) return false
         state.tokens.set(token.hash, { record: { ...token }, used: false })
+        return true
       },
-      consume: async (hash, { sessionHash, now }) => {
+      consume: async (hash, sessionHash, now) => {
         const row = state.tokens.get(hash)
         if (row === undefined || row.used || !(row.record.expiresAt > now)) return null
         if (row.record.sessionHash !== null && row.record.sessionHash !== sessionHash) return null
@@ -135,19 +142,16 @@ function modelStore(): Model {
         return { allowed: window.count <= rule.limit, count: window.count, resetAt: window.resetAt }
       },
     },
-    cleanup: async (request: CleanupRequest) => {
+    cleanup: async (request: CleanupRequest, now: number) => {
       const counts = { tokens: 0, rateLimits: 0, connections: 0 }
       for (const [hash, row] of state.tokens) {
-        if (
-          counts.tokens < request.batchSize &&
-          (row.used || row.record.expiresAt <= request.now)
-        ) {
+        if (counts.tokens < request.batchSize && (row.used || row.record.expiresAt <= now)) {
           state.tokens.delete(hash)
           counts.tokens += 1
         }
       }
       for (const [key, window] of state.limits) {
-        if (counts.rateLimits < request.batchSize && window.resetAt <= request.now) {
+        if (counts.rateLimits < request.batchSize && window.resetAt <= now) {
           state.limits.delete(key)
           counts.rateLimits += 1
         }
@@ -173,7 +177,7 @@ function modelStore(): Model {
   return { store, state, dump }
 }
 
-const dumps = new WeakMap<Store, () => string>()
+const dumps = new WeakMap<StoreParts, () => string>()
 
 testStore({
   name: 'reference model',
@@ -197,14 +201,14 @@ interface Mutant {
   /** The check that must catch it. */
   readonly check: string
   /** Returns the broken store (and, optionally, a dishonest dump). */
-  readonly build: (model: Model) => { store: Store; dump?: () => string }
+  readonly build: (model: Model) => { store: StoreParts; dump?: () => string }
 }
 
 function patch<K extends 'connections' | 'tokens' | 'limits'>(
-  store: Store,
+  store: StoreParts,
   group: K,
-  methods: Partial<Store[K]>,
-): Store {
+  methods: Partial<StoreParts[K]>,
+): StoreParts {
   return { ...store, [group]: { ...store[group], ...methods } }
 }
 
@@ -214,7 +218,7 @@ const mutants: Mutant[] = [
     check: '50 parallel consumes of one token: exactly one wins',
     build: ({ store, state }) => ({
       store: patch(store, 'tokens', {
-        consume: async (hash, { now }) => {
+        consume: async (hash, _sessionHash, now) => {
           const row = state.tokens.get(hash)
           if (row === undefined || row.used || !(row.record.expiresAt > now)) return null
           await gap()
@@ -278,11 +282,11 @@ const mutants: Mutant[] = [
     check: '10 parallel creates of one id: exactly one resolves true, and its record is kept',
     build: (model) => ({
       store: patch(model.store, 'connections', {
-        create: async (c) => {
+        create: async (c, now) => {
           if (model.state.connections.has(c.connectionId)) return false
           await gap()
           model.state.connections.delete(c.connectionId)
-          return model.store.connections.create(c)
+          return model.store.connections.create(c, now)
         },
       }),
     }),
@@ -294,24 +298,25 @@ const mutants: Mutant[] = [
       store: patch(store, 'connections', {
         subscribe: async (id, channel) => {
           const row = state.connections.get(id)
-          if (row === undefined || row.disconnectedAt !== null) return false
+          if (row === undefined || row.disconnectedAt !== null) return 'gone'
           const channels = row.channels
           await gap()
           row.channels = channels.includes(channel) ? channels : [...channels, channel]
-          return true
+          return 'subscribed'
         },
       }),
     }),
   },
   {
-    flaw: 'put of an existing hash does not check and awaits before inserting',
-    check: '20 parallel puts of one hash: exactly one succeeds',
+    flaw: 'put checks for the hash, awaits, then inserts',
+    check: '20 parallel puts of one hash: exactly one resolves true, the others false',
     build: ({ store, state }) => ({
       store: patch(store, 'tokens', {
         put: async (token) => {
-          if (state.tokens.has(token.hash)) throw new Error('duplicate')
+          if (state.tokens.has(token.hash)) return false
           await gap()
           state.tokens.set(token.hash, { record: { ...token }, used: false })
+          return true
         },
       }),
     }),
@@ -384,9 +389,9 @@ const mutants: Mutant[] = [
     check: 'create resolves false for an existing id and changes nothing',
     build: ({ store, state }) => ({
       store: patch(store, 'connections', {
-        create: async (c) => {
+        create: async (c, now) => {
           state.connections.delete(c.connectionId)
-          await store.connections.create(c)
+          await store.connections.create(c, now)
           return false
         },
       }),
@@ -403,16 +408,112 @@ const mutants: Mutant[] = [
   },
   {
     flaw: 'subscribe accepts disconnected connections',
-    check: 'subscribe resolves false for unknown and disconnected ids',
+    check: 'subscribe resolves gone for unknown and disconnected ids, changing nothing',
     build: ({ store, state }) => ({
       store: patch(store, 'connections', {
         subscribe: async (id, channel) => {
           const row = state.connections.get(id)
-          if (row === undefined) return false
+          if (row === undefined) return 'gone'
           if (!row.channels.includes(channel)) row.channels.push(channel)
-          return true
+          return 'subscribed'
         },
       }),
+    }),
+  },
+  {
+    flaw: 'subscribe ignores maxChannels',
+    check: 'subscribe refuses a channel beyond maxChannels, counting the initial ones',
+    build: ({ store }) => ({
+      store: patch(store, 'connections', {
+        subscribe: (id, channel) => store.connections.subscribe(id, channel, 10_000),
+      }),
+    }),
+  },
+  {
+    flaw: 'subscribe counts the channels, awaits, then adds',
+    check: '40 parallel subscribes with maxChannels 10: exactly 10 places are taken',
+    build: ({ store, state }) => ({
+      store: patch(store, 'connections', {
+        subscribe: async (id, channel, maxChannels) => {
+          const row = state.connections.get(id)
+          if (row === undefined || row.disconnectedAt !== null) return 'gone'
+          if (row.channels.includes(channel)) return 'subscribed'
+          const full = row.channels.length >= maxChannels
+          await gap()
+          if (full) return 'limit'
+          row.channels.push(channel)
+          return 'subscribed'
+        },
+      }),
+    }),
+  },
+  {
+    flaw: 'subscribe counts a repeated channel as a new place',
+    check:
+      '30 parallel subscribes of one channel at the last place: all subscribed, one place taken',
+    build: ({ store, state }) => ({
+      store: patch(store, 'connections', {
+        subscribe: async (id, channel, maxChannels) => {
+          const row = state.connections.get(id)
+          if (row === undefined || row.disconnectedAt !== null) return 'gone'
+          if (row.channels.length >= maxChannels) return 'limit'
+          if (!row.channels.includes(channel)) row.channels.push(channel)
+          return 'subscribed'
+        },
+      }),
+    }),
+  },
+  {
+    flaw: 'touch returns the record with its channels',
+    check: 'touch, get and list records carry no channels',
+    build: ({ store, state }) => ({
+      store: patch(store, 'connections', {
+        touch: async (id, now) => {
+          const record = await store.connections.touch(id, now)
+          const row = state.connections.get(id)
+          return record === null || row === undefined
+            ? null
+            : ({ ...record, channels: [...row.channels] } as ConnectionRecord)
+        },
+      }),
+    }),
+  },
+  {
+    flaw: 'admit consumes the token before the address limit',
+    check: 'an address over its limit is refused first: the token stays unused',
+    build: ({ store }) => ({
+      store: {
+        ...store,
+        admit: async (request: AdmitRequest, now: number) => {
+          const composed = defineStore(store)
+          await composed.tokens.consume(request.tokenHash, request.sessionHash, now)
+          return composed.admit(request, now)
+        },
+      },
+    }),
+  },
+  {
+    flaw: 'admit checks the token, awaits, then marks it used',
+    check: '20 parallel admits with one token: exactly one admitted, the rest TOKEN_INVALID',
+    build: ({ store, state }) => ({
+      store: {
+        ...store,
+        admit: async (request: AdmitRequest, now: number) => {
+          const row = state.tokens.get(request.tokenHash)
+          if (row === undefined || row.used || !(row.record.expiresAt > now)) {
+            return { admitted: false, code: 'TOKEN_INVALID' } as const
+          }
+          await gap()
+          const { connectionId, apiId, stage, domainName } = request.connection
+          const user = row.record.userId
+          const connection = { connectionId, userId: user, channels: [], apiId, stage, domainName }
+          const created = await store.connections.create(connection, now)
+          row.used = true
+          return created
+            ? ({ admitted: true, token: row.record, channel: null } as const)
+            : ({ admitted: false, code: 'CONNECTION_DUPLICATE' } as const)
+        },
+      },
     }),
   },
   {
@@ -420,7 +521,7 @@ const mutants: Mutant[] = [
     check: 'a token is valid while expiresAt > now: 1 ms before is accepted, at expiresAt refused',
     build: ({ store, state }) => ({
       store: patch(store, 'tokens', {
-        consume: async (hash, { now }) => {
+        consume: async (hash, _sessionHash, now) => {
           const row = state.tokens.get(hash)
           if (row === undefined || row.used || row.record.expiresAt < now) return null
           row.used = true
@@ -434,7 +535,7 @@ const mutants: Mutant[] = [
     check: 'a session-bound token is consumable only with the same sessionHash',
     build: ({ store, state }) => ({
       store: patch(store, 'tokens', {
-        consume: async (hash, { now }) => {
+        consume: async (hash, _sessionHash, now) => {
           const row = state.tokens.get(hash)
           if (row === undefined || row.used || !(row.record.expiresAt > now)) return null
           row.used = true
@@ -448,8 +549,8 @@ const mutants: Mutant[] = [
     check: 'a refused consume changes nothing',
     build: ({ store, state }) => ({
       store: patch(store, 'tokens', {
-        consume: async (hash, options) => {
-          const result = await store.tokens.consume(hash, options)
+        consume: async (hash, sessionHash, now) => {
+          const result = await store.tokens.consume(hash, sessionHash, now)
           const row = state.tokens.get(hash)
           if (row !== undefined) row.used = true
           return result
@@ -459,14 +560,39 @@ const mutants: Mutant[] = [
   },
   {
     flaw: 'put replaces an existing hash',
-    check: 'put rejects a duplicate hash, used or not, and keeps the first record',
+    check: 'put resolves false for a duplicate hash, used or not, and keeps the first record',
     build: ({ store, state }) => ({
       store: patch(store, 'tokens', {
         put: async (token) => {
           state.tokens.set(token.hash, { record: { ...token }, used: false })
+          return true
         },
       }),
     }),
+  },
+  {
+    flaw: 'unsubscribe keeps the place taken',
+    check: 'unsubscribe removes a channel, resolves whether it was there, and frees its place',
+    build: ({ store, state }) => {
+      const left = new Map<string, number>()
+      return {
+        store: patch(store, 'connections', {
+          unsubscribe: async (id, channel) => {
+            const removed = await store.connections.unsubscribe(id, channel)
+            if (removed) left.set(id, (left.get(id) ?? 0) + 1)
+            return removed
+          },
+          subscribe: async (id, channel, maxChannels) => {
+            const row = state.connections.get(id)
+            const held = (row?.channels.length ?? 0) + (left.get(id) ?? 0)
+            if (row !== undefined && !row.channels.includes(channel) && held >= maxChannels) {
+              return 'limit'
+            }
+            return store.connections.subscribe(id, channel, maxChannels)
+          },
+        }),
+      }
+    },
   },
   {
     flaw: 'a window continues at now === resetAt',
@@ -511,7 +637,8 @@ const mutants: Mutant[] = [
     build: ({ store }) => ({
       store: {
         ...store,
-        cleanup: (request) => store.cleanup({ ...request, batchSize: Number.MAX_SAFE_INTEGER }),
+        cleanup: (request, now) =>
+          store.cleanup({ ...request, batchSize: Number.MAX_SAFE_INTEGER }, now),
       },
     }),
   },
@@ -521,7 +648,7 @@ const mutants: Mutant[] = [
     build: ({ store }) => ({
       store: {
         ...store,
-        cleanup: (request) => store.cleanup({ ...request, now: request.now - 1 }),
+        cleanup: (request, now) => store.cleanup(request, now - 1),
       },
     }),
   },
@@ -531,12 +658,15 @@ const mutants: Mutant[] = [
     build: ({ store }) => ({
       store: {
         ...store,
-        cleanup: (request) =>
-          store.cleanup({
-            ...request,
-            connectedBefore: request.connectedBefore - 1,
-            disconnectedBefore: request.disconnectedBefore - 1,
-          }),
+        cleanup: (request, now) =>
+          store.cleanup(
+            {
+              ...request,
+              connectedBefore: request.connectedBefore - 1,
+              disconnectedBefore: request.disconnectedBefore - 1,
+            },
+            now,
+          ),
       },
     }),
   },
@@ -562,7 +692,7 @@ describe('testStore catches broken stores', () => {
     // The unbroken model passes the very check the mutant must fail.
     const healthy = modelStore()
     await check.run({
-      store: healthy.store,
+      store: defineStore(healthy.store),
       clock: fakeClock(),
       inspect: async () => healthy.dump(),
     })
@@ -570,7 +700,11 @@ describe('testStore catches broken stores', () => {
     const broken = mutant.build(model)
     const dump = broken.dump ?? model.dump
     await expect(
-      check.run({ store: broken.store, clock: fakeClock(), inspect: async () => dump() }),
+      check.run({
+        store: defineStore(broken.store),
+        clock: fakeClock(),
+        inspect: async () => dump(),
+      }),
     ).rejects.toThrow()
   })
 

@@ -12,7 +12,7 @@ const ChatMessage = v.object({
 export const chat = defineHandler({
   schema: ChatMessage,
   handle: async (ctx, input) => {
-    if (!ctx.channels.includes(input.room)) return { ok: false }
+    if (!(await ctx.channels()).includes(input.room)) return { ok: false }
     const report = await ctx.send.toChannel(
       input.room,
       { type: 'chat', room: input.room, from: ctx.userId, text: input.text },
