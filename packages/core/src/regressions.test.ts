@@ -640,3 +640,42 @@ describe('reference: Cookie and Sec-WebSocket-Extensions mandatory on connect', 
     expect((await gateway.handle(request)).status).toBe(200)
   })
 })
+
+describe('issue 9 item 1: one connection joining many channels', () => {
+  const joinKit = (maxChannelsPerConnection?: number) =>
+    setup({
+      ...(maxChannelsPerConnection === undefined ? {} : { maxChannelsPerConnection }),
+      handlers: {
+        join: defineHandler({
+          handle: (ctx, input) => ctx.join((input as { room: string }).room),
+        }),
+      },
+    })
+
+  it('joining beyond the default limit of 100 is refused with CHANNEL_LIMIT_REACHED (403)', async () => {
+    const { gateway, http, connect, events, store } = joinKit()
+    const { connectionId } = await connect({ channel: 'lobby' })
+    const join = (room: string) =>
+      gateway.handle(http.message({ connectionId, body: { action: 'join', room } }))
+    for (let i = 1; i < 100; i += 1) expect((await join(`room-${i}`)).status).toBe(200)
+    const refused = await join('room-100')
+    expect(refused.status).toBe(403)
+    expect(refused.body).toBe(JSON.stringify({ message: 'Forbidden' }))
+    expect(events.at(-1)).toMatchObject({
+      type: 'request.rejected',
+      code: 'CHANNEL_LIMIT_REACHED',
+      connectionId,
+    })
+    expect(await store.connections.channels(connectionId)).toHaveLength(100)
+    // Joining a channel it already has is not a new place.
+    expect((await join('room-1')).status).toBe(200)
+  })
+
+  it('the message path reads no channels: touch returns the record without them', async () => {
+    const { store, connect, clock } = joinKit(3)
+    const { connectionId } = await connect({ channel: 'lobby' })
+    const touched = await store.connections.touch(connectionId, clock.now())
+    expect(touched).not.toBeNull()
+    expect(Object.keys(touched as object)).not.toContain('channels')
+  })
+})
