@@ -47,6 +47,7 @@ const WORKSPACE_PINNED = [
   '@types/better-sqlite3',
   '@types/pg',
   '@types/ws',
+  '@types/react',
 ]
 const MINUTE = 60_000
 const started = Date.now()
