@@ -35,6 +35,7 @@ export const gateway = createGateway({
   // One load balancer between API Gateway and this app appends to X-Forwarded-For.
   trustedProxies: 1,
   rateLimits: { messagePerConnection: { limit: 120, windowMs: 60_000 } },
+  maxChannelsPerConnection: 20,
   onEvent,
 })
 
