@@ -23,6 +23,7 @@ import {
 } from '@apigw-ws/core'
 import { type Kysely, sql } from 'kysely'
 import { type KyselyStoreDialect, resolveDialect } from './dialect.js'
+import { postgresAdmit } from './postgres-admit.js'
 import { prepare, type QueryRunner } from './prepared.js'
 import { checkTablePrefix, DEFAULT_TABLE_PREFIX, type StoreDatabase, tableNames } from './schema.js'
 import { type DirectSqliteDatabase, directSqliteRunner } from './sqlite-direct.js'
@@ -567,7 +568,9 @@ export function kyselyStore<DB>(options: KyselyStoreOptions<DB>): Store {
     })
   }
 
-  return defineStore({ connections, tokens, limits, cleanup })
+  // PostgreSQL admits a connection in one round trip; SQLite composes the steps (in process).
+  const admit = dialect === 'postgres' ? postgresAdmit(runner, prefix) : undefined
+  return defineStore({ connections, tokens, limits, cleanup, admit })
 }
 
 function directRunner(

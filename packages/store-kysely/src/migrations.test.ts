@@ -36,6 +36,7 @@ describeEachDatabase('migrations', ({ open }) => {
     expect(first).toEqual([
       { migrationName: '0001_initial', direction: 'Up', status: 'Success' },
       { migrationName: '0002_channel_count', direction: 'Up', status: 'Success' },
+      { migrationName: '0003_postgres_admit', direction: 'Up', status: 'Success' },
     ])
     const mine = (await tables()).filter((name) => name.startsWith(prefix))
     expect(mine).toEqual(
@@ -196,7 +197,11 @@ describe('migrate failures and options', () => {
     expect(() => migrations({ tablePrefix: 'Bad' })).toThrow(/tablePrefix/)
     expect(() => migrations({ dialect: 'mssql' as 'sqlite' })).toThrow(/dialect/)
     expect(() => migrationTableNames('9')).toThrow(TypeError)
-    expect(Object.keys(migrations())).toEqual(['0001_initial', '0002_channel_count'])
+    expect(Object.keys(migrations())).toEqual([
+      '0001_initial',
+      '0002_channel_count',
+      '0003_postgres_admit',
+    ])
     expect(migrationTableNames('x_')).toEqual({
       migrationTableName: 'x_migrations',
       migrationLockTableName: 'x_migrations_lock',

@@ -9,6 +9,7 @@
  */
 import { type Kysely, sql } from 'kysely'
 import { checkDialect, type KyselyStoreDialect, resolveDialect } from './dialect.js'
+import { createAdmitFunction, dropAdmitFunction } from './postgres-admit.js'
 import { checkTablePrefix, DEFAULT_TABLE_PREFIX, tableNames } from './schema.js'
 
 /**
@@ -107,6 +108,24 @@ function channelCount(prefix: string, explicit: KyselyStoreDialect | undefined):
     },
     async down(db: Kysely<unknown>): Promise<void> {
       await db.schema.alterTable(t.connections).dropColumn('channel_count').execute()
+    },
+  }
+}
+
+/**
+ * 0003: on PostgreSQL, the `<prefix>admit` function that runs `$connect`'s store steps in one
+ * round trip (`postgres-admit.ts`); nothing on SQLite.
+ */
+function postgresAdmitFunction(
+  prefix: string,
+  explicit: KyselyStoreDialect | undefined,
+): Migration {
+  return {
+    async up(db: Kysely<unknown>): Promise<void> {
+      if (resolveDialect(db, explicit) === 'postgres') await createAdmitFunction(db, prefix)
+    },
+    async down(db: Kysely<unknown>): Promise<void> {
+      if (resolveDialect(db, explicit) === 'postgres') await dropAdmitFunction(db, prefix)
     },
   }
 }
@@ -224,6 +243,7 @@ export function migrations(
   return Object.freeze({
     '0001_initial': initial(prefix, options.dialect),
     '0002_channel_count': channelCount(prefix, options.dialect),
+    '0003_postgres_admit': postgresAdmitFunction(prefix, options.dialect),
   })
 }
 

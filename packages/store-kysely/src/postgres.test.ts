@@ -64,6 +64,67 @@ describe.skipIf(noPostgres)('PostgreSQL with real interleaving', () => {
     expect(database.pool.totalCount).toBeGreaterThanOrEqual(5)
   })
 
+  it('admits a connection in one round trip, each refusal keeping the effects before it', async () => {
+    const store = kyselyStore({ db: database.db, tablePrefix: prefix })
+    const hash = createHash('sha256').update('admit token').digest('hex')
+    await store.tokens.put({
+      hash,
+      userId: 'ann',
+      sessionHash: null,
+      channel: 'lobby',
+      expiresAt: MINUTE,
+    })
+    const rule = { limit: 1, windowMs: MINUTE }
+    const request = {
+      ipLimit: { key: 'connect.ip:1', rule: { limit: 5, windowMs: MINUTE } },
+      tokenHash: hash,
+      sessionHash: null,
+      channel: null,
+      userLimit: { keyPrefix: 'connect.user:', rule },
+      connection: { connectionId: 'admit-1', apiId: 'api', stage: 'st', domainName: null },
+    }
+    let queries = 0
+    const count = () => {
+      queries++
+    }
+    database.pool.on('acquire', count)
+    try {
+      expect(await store.admit(request, 10)).toEqual({
+        admitted: true,
+        token: { hash, userId: 'ann', sessionHash: null, channel: 'lobby', expiresAt: MINUTE },
+        channel: 'lobby',
+      })
+      expect(queries).toBe(1)
+    } finally {
+      database.pool.off('acquire', count)
+    }
+    expect(await store.connections.channels('admit-1')).toEqual(['lobby'])
+    // The token is used: refused, yet the address hit was counted.
+    expect(await store.admit(request, 11)).toEqual({ admitted: false, code: 'TOKEN_INVALID' })
+    expect(
+      await store.limits.hit('connect.ip:1', { limit: 5, windowMs: MINUTE }, 12),
+    ).toMatchObject({
+      count: 3,
+    })
+    // A second token of the same user: the per-user limit (1) refuses, the token stays consumed.
+    const second = createHash('sha256').update('second token').digest('hex')
+    await store.tokens.put({
+      hash: second,
+      userId: 'ann',
+      sessionHash: null,
+      channel: null,
+      expiresAt: MINUTE,
+    })
+    expect(await store.admit({ ...request, tokenHash: second }, 13)).toEqual({
+      admitted: false,
+      code: 'RATE_LIMITED',
+      scope: 'user',
+      limit: { allowed: false, count: 2, resetAt: 10 + MINUTE },
+    })
+    expect(await store.tokens.consume(second, null, 14)).toBeNull()
+    expect(await store.connections.get('admit-1')).toMatchObject({ userId: 'ann', stage: 'st' })
+  })
+
   it('200 parallel hits with limit 20: exactly 20 allowed, counts 1..200', async () => {
     const [a, b] = twoInstances()
     const rule = { limit: 20, windowMs: MINUTE }
