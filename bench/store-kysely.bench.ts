@@ -15,7 +15,12 @@ import { rmSync } from 'node:fs'
 import { mkdtemp } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { createGateway, type Gateway, type GatewayRequest } from '../packages/core/src/index.js'
+import {
+  createGateway,
+  defineStore,
+  type Gateway,
+  type GatewayRequest,
+} from '../packages/core/src/index.js'
 import type { Store } from '../packages/core/src/store.js'
 import { httpRequests } from '../packages/core/src/testing/requests.js'
 import { cachedStatements, kyselyStore, migrate } from '../packages/store-kysely/src/index.js'
@@ -295,11 +300,22 @@ async function postgresBench(url: string): Promise<void> {
   const directPool = poolFor()
   const db = new Kysely<unknown>({ dialect: new PostgresDialect({ pool: poolFor() }) })
   try {
-    for (const prefix of ['direct_', 'store_', 'gateway_'])
+    for (const prefix of ['direct_', 'store_', 'gateway_', 'steps_'])
       await migrate(db, { tablePrefix: prefix })
     const q = connectSql('direct_', (n) => `$${n}`)
     const gateway = benchGateway(kyselyStore({ db, tablePrefix: 'gateway_' }))
     const store = kyselyStore({ db, tablePrefix: 'store_' })
+    // The same store with admit composed from its steps (four round trips), as before the
+    // one-round-trip admit: the side-by-side "before".
+    const stepwise = kyselyStore({ db, tablePrefix: 'steps_' })
+    const stepsGateway = benchGateway(
+      defineStore({
+        connections: stepwise.connections,
+        tokens: stepwise.tokens,
+        limits: stepwise.limits,
+        cleanup: stepwise.cleanup,
+      }),
+    )
 
     const rows = await compare(ROUNDS, [
       async () => {
@@ -338,6 +354,8 @@ async function postgresBench(url: string): Promise<void> {
       },
       () => measureStore('kyselyStore calls (no gateway)', store, POSTGRES_OPS),
       () => measureGateway('gateway.handle + kyselyStore', gateway, POSTGRES_OPS),
+      () =>
+        measureGateway('gateway.handle + kyselyStore, admit by steps', stepsGateway, POSTGRES_OPS),
     ])
     report(
       `$connect on PostgreSQL (pool max ${CONCURRENCY}), ${CONCURRENCY} concurrent callers`,
