@@ -119,7 +119,7 @@ function channelCount(prefix: string, explicit: KyselyStoreDialect | undefined):
 function postgresAdmitFunction(
   prefix: string,
   explicit: KyselyStoreDialect | undefined,
-): Migration {
+): StoreMigration {
   return {
     async up(db: Kysely<unknown>): Promise<void> {
       if (resolveDialect(db, explicit) === 'postgres') await createAdmitFunction(db, prefix)
