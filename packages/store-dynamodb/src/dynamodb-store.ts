@@ -7,13 +7,13 @@
  * second, conditional write); `touch` and `disconnect` are one `UpdateItem` each.
  *
  * Subscriptions are items of their own (so a message never pays for a connection's channels) and
- * a counter on the connection item bounds them. DynamoDB can write both in one transaction, but
- * dynalite — the emulator every local and CI run uses — has no `TransactWriteItems`, so the store
- * orders single writes instead, such that an interruption at any point leaves the counter at or
- * above the number of subscriptions: the limit can only get stricter, never looser (see the
+ * a counter on the connection item bounds them. DynamoDB could write a connection and its
+ * subscriptions in one transaction, but dynalite — the emulator every local and CI run uses — has
+ * no `TransactWriteItems`, so the store orders single writes instead, such that an interruption
+ * at any point leaves the counter at or above the number of subscriptions (the limit can only get
+ * stricter, never looser) and never shows a connection without its initial channels (see the
  * README for the argument).
  */
-
 import {
   type CleanupCounts,
   type CleanupRequest,
@@ -22,11 +22,13 @@ import {
   type ConnectionStore,
   defineStore,
   type LimitResult,
+  type LimitRule,
   type LimitStore,
   type NewConnection,
   type Page,
   type PageRequest,
   type Store,
+  type SubscribeResult,
   type TokenRecord,
   type TokenStore,
 } from '@apigw-ws/core'
@@ -34,6 +36,7 @@ import {
   type AttributeValue,
   DeleteItemCommand,
   type DynamoDBClient,
+  GetItemCommand,
   PutItemCommand,
   QueryCommand,
   type QueryCommandInput,
@@ -82,9 +85,6 @@ export interface DynamoDBStoreOptions {
   readonly tableName: string
 }
 
-/** How a subscription attempt ended. */
-type SubscribeOutcome = 'subscribed' | 'limit' | 'gone'
-
 /** Attempts of the rate-limit hit's count-or-restart loop before it reports contention. */
 const HIT_ATTEMPTS = 8
 /** Conditional deletes `cleanup` runs at once. */
@@ -93,68 +93,40 @@ const CLEANUP_WIDTH = 16
 const { partitionKey: PK, sortKey: SK, ttlAttribute: TTL } = TABLE_LAYOUT
 const { lookupIndex, statusIndex, sweepIndex } = TABLE_LAYOUT
 
-function assertTime(where: string, name: string, value: unknown): asserts value is number {
-  if (typeof value !== 'number' || !Number.isFinite(value)) {
-    throw new TypeError(`${where}: ${name} must be a finite number of ms`)
-  }
-}
+/**
+ * The condition of every write that needs a connected record: it exists, is not disconnected,
+ * and is not `pending` (a record whose initial subscriptions are still being written).
+ */
+const CONNECTED =
+  'attribute_exists(#pk) AND attribute_not_exists(disconnectedAt) AND attribute_not_exists(pending)'
 
-function assertCount(where: string, name: string, value: unknown, min: number): void {
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min) {
-    throw new TypeError(`${where}: ${name} must be an integer of at least ${min}`)
-  }
-}
-
-function assertText(where: string, name: string, value: unknown): asserts value is string {
-  if (typeof value !== 'string' || value.length === 0) {
-    throw new TypeError(`${where}: ${name} must be a non-empty string`)
-  }
-}
-
-/** Reads the one selector of a filter; `TypeError` unless exactly one is set. */
-function filterSelector(filter: ConnectionFilter): 'userId' | 'channel' | 'all' {
-  if (typeof filter !== 'object' || filter === null) {
-    throw new TypeError('connections.list: filter must be an object')
-  }
-  const record = filter as { userId?: unknown; channel?: unknown; all?: unknown }
-  const set = (['userId', 'channel', 'all'] as const).filter((name) => record[name] !== undefined)
-  const [selector] = set
-  if (
-    set.length !== 1 ||
-    (selector === 'userId' && typeof record.userId !== 'string') ||
-    (selector === 'channel' && typeof record.channel !== 'string') ||
-    (selector === 'all' && record.all !== true)
-  ) {
-    throw new TypeError(
-      'connections.list: filter must set exactly one of ' +
-        'userId (string), channel (string), all (true)',
-    )
-  }
-  return selector as 'userId' | 'channel' | 'all'
-}
+/** `true` for a connection item that readers may see (not still being created). */
+const isVisible = (item: Item): boolean => item.pending === undefined
 
 /**
  * Creates a store over the table `options.tableName`, sending every request with
  * `options.client`. The table must exist with the layout of {@link tableDefinition}; the store
- * never creates or alters it.
+ * never creates or alters it. Built with `defineStore`, so arguments are checked once and
+ * `admit` runs the five `$connect` steps as separate requests (four without a channel).
  *
  * Atomicity and concurrency, across any number of processes sharing the table:
- * `tokens.consume`, `tokens.put`, `connections.create` (the record), `touch`, `disconnect` are
- * one conditional write each, so N concurrent consumes of one token yield exactly one record;
- * `limits.hit` counts with one conditional `UpdateItem` (a second conditional write restarts an
- * ended window), so N concurrent hits yield counts 1..N. `subscribe` reserves a slot on the
- * connection's channel counter with a conditional write before it writes the subscription, so
- * the channel limit holds exactly under concurrency.
+ * `tokens.consume`, `tokens.put`, `touch` and `disconnect` are one conditional write each, so N
+ * concurrent consumes of one token yield exactly one record; `limits.hit` counts with one
+ * conditional `UpdateItem` (a second conditional write restarts an ended window), so N concurrent
+ * hits yield counts 1..N. `connections.create` is one conditional `PutItem`; with initial
+ * channels the record stays invisible (`pending`) until its subscriptions are written, so it
+ * appears with them or not at all. `subscribe` reserves a place on the connection's channel
+ * counter with a conditional write before it writes the subscription, so the channel limit holds
+ * exactly under concurrency.
  *
- * Reads: `get` and every record `list` returns are read with strongly consistent reads; `list`
+ * Reads: `get`, `channels` and every record `list` returns are strongly consistent reads; `list`
  * finds candidates through a global secondary index, which DynamoDB updates asynchronously, so a
  * connection created a moment ago may be missing from a page (never a disconnected one: each
  * candidate is re-read and checked).
  *
  * Failures: any DynamoDB error other than a failed condition rejects the returned promise
  * unchanged (the gateway fails closed on it: `$connect` answers 503). Throttling is retried by
- * the SDK client first. Programmer errors (non-finite times, invalid rules, an invalid page or
- * filter) reject with `TypeError`.
+ * the SDK client first.
  *
  * Throws `TypeError` at construction for a missing client or table name.
  *
@@ -179,7 +151,7 @@ export function dynamodbStore(options: DynamoDBStoreOptions): Store {
   }
   const TableName = tableName
 
-  /** Runs a conditional write; resolves `false` (instead of rejecting) when the condition fails. */
+  /** Runs a conditional write; resolves `null` (instead of rejecting) when the condition fails. */
   async function conditional<R>(write: () => Promise<R>): Promise<R | null> {
     try {
       return await write()
@@ -206,7 +178,7 @@ export function dynamodbStore(options: DynamoDBStoreOptions): Store {
   }
 
   /** The connection item and its subscription items, in one strongly consistent query. */
-  async function readPartition(connectionId: string): Promise<Item[]> {
+  function readPartition(connectionId: string): Promise<Item[]> {
     return queryAll({
       KeyConditionExpression: '#pk = :pk',
       ExpressionAttributeNames: { '#pk': PK },
@@ -215,29 +187,7 @@ export function dynamodbStore(options: DynamoDBStoreOptions): Store {
     })
   }
 
-  function channelsOf(partition: readonly Item[]): string[] {
-    return partition
-      .filter((item) => requireString(item, SK).startsWith(SUBSCRIPTION_SK_PREFIX))
-      .map((item) => ({
-        channel: requireString(item, SK).slice(SUBSCRIPTION_SK_PREFIX.length),
-        seq: requireNumber(item, 'seq'),
-      }))
-      .sort((a, b) => a.seq - b.seq)
-      .map((entry) => entry.channel)
-  }
-
-  async function channelsOfConnection(connectionId: string): Promise<string[]> {
-    const subscriptions = await queryAll({
-      KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :sub)',
-      ExpressionAttributeNames: { '#pk': PK, '#sk': SK },
-      ExpressionAttributeValues: {
-        ':pk': str(connectionPk(connectionId)),
-        ':sub': str(SUBSCRIPTION_SK_PREFIX),
-      },
-      ConsistentRead: true,
-    })
-    return channelsOf(subscriptions)
-  }
+  const isRecord = (item: Item): boolean => requireString(item, SK) === RECORD_SK
 
   function subscriptionItem(connectionId: string, channel: string, seq: number): Item {
     return {
@@ -248,8 +198,22 @@ export function dynamodbStore(options: DynamoDBStoreOptions): Store {
     }
   }
 
-  /** Gives back one slot of the channel counter (after a subscription was removed or not made). */
-  async function releaseSlot(connectionId: string): Promise<void> {
+  /** Index keys of a connected connection: the user lookup (if any) and the live status. */
+  function liveIndexKeys(connectionId: string, userId: string | null): Item {
+    return {
+      [statusIndex.partitionKey]: str(LIVE),
+      [statusIndex.sortKey]: str(connectionId),
+      ...(userId === null
+        ? {}
+        : {
+            [lookupIndex.partitionKey]: str(userLookup(userId)),
+            [lookupIndex.sortKey]: str(connectionId),
+          }),
+    }
+  }
+
+  /** Gives back one place of the channel counter (after a subscription was removed or not made). */
+  async function releasePlace(connectionId: string): Promise<void> {
     await conditional(() =>
       client.send(
         new UpdateItemCommand({
@@ -264,61 +228,11 @@ export function dynamodbStore(options: DynamoDBStoreOptions): Store {
     )
   }
 
-  /**
-   * Subscribes in two ordered writes: first a conditional reservation on the connection item
-   * (connected, and under `maxChannels` when given), then the subscription item, written only if
-   * absent. An interruption between them leaves a reserved slot without a subscription, which
-   * makes the limit stricter; never a subscription without its slot.
-   */
-  async function subscribe(
-    connectionId: string,
-    channel: string,
-    maxChannels: number,
-  ): Promise<SubscribeOutcome> {
-    const reserved = await conditional(() =>
-      client.send(
-        new UpdateItemCommand({
-          TableName,
-          Key: key(connectionPk(connectionId)),
-          UpdateExpression: 'ADD channelCount :one, nextSeq :one',
-          ConditionExpression:
-            'attribute_exists(#pk) AND attribute_not_exists(disconnectedAt) AND channelCount < :max',
-          ExpressionAttributeNames: { '#pk': PK },
-          ExpressionAttributeValues: { ':one': num(1), ':max': num(maxChannels) },
-          ReturnValues: 'UPDATED_NEW',
-        }),
-      ),
-    )
-    if (reserved === null) {
-      // Not reserved: gone, full, or full with this channel already among them.
-      const items = await batchGet(client, TableName, [
-        key(connectionPk(connectionId)),
-        key(connectionPk(connectionId), subscriptionSk(channel)),
-      ])
-      const record = items.find((item) => requireString(item, SK) === RECORD_SK)
-      if (record === undefined || readNumber(record, 'disconnectedAt') !== null) return 'gone'
-      return items.length > 1 ? 'subscribed' : 'limit'
-    }
-    const seq = requireNumber(reserved.Attributes ?? {}, 'nextSeq')
-    const written = await conditional(() =>
-      client.send(
-        new PutItemCommand({
-          TableName,
-          Item: subscriptionItem(connectionId, channel, seq),
-          ConditionExpression: 'attribute_not_exists(#pk)',
-          ExpressionAttributeNames: { '#pk': PK },
-        }),
-      ),
-    )
-    if (written === null) await releaseSlot(connectionId)
-    return 'subscribed'
-  }
-
-  const connections: ConnectionStore = Object.freeze({
+  const connections: ConnectionStore = {
     async create(connection: NewConnection, now: number): Promise<boolean> {
-      // `defineStore` checked the arguments: valid ids and channels, no repeats, a finite now.
-      const channels = connection.channels
       const id = connection.connectionId
+      const { channels, userId } = connection
+      const isPending = channels.length > 0
       const item: Item = {
         ...key(connectionPk(id)),
         connectedAt: num(now),
@@ -326,20 +240,17 @@ export function dynamodbStore(options: DynamoDBStoreOptions): Store {
         requestCount: num(0),
         channelCount: num(channels.length),
         nextSeq: num(channels.length),
-        [statusIndex.partitionKey]: str(LIVE),
-        [statusIndex.sortKey]: str(id),
         [sweepIndex.partitionKey]: str(SWEEP.connection),
         [sweepIndex.sortKey]: num(now),
+        // With channels, the record is written invisible and without index keys, and shown
+        // (index keys set, `pending` removed) only once its subscriptions exist.
+        ...(isPending ? { pending: { BOOL: true } } : liveIndexKeys(id, userId)),
       }
-      putOptional(item, 'userId', connection.userId ?? null)
-      putOptional(item, 'apiId', connection.apiId ?? null)
-      putOptional(item, 'stage', connection.stage ?? null)
-      putOptional(item, 'domainName', connection.domainName ?? null)
-      if (connection.userId != null) {
-        item[lookupIndex.partitionKey] = str(userLookup(connection.userId))
-        item[lookupIndex.sortKey] = str(id)
-      }
-      // The record first, conditionally: a replayed id must not touch the existing record's
+      putOptional(item, 'userId', userId)
+      putOptional(item, 'apiId', connection.apiId)
+      putOptional(item, 'stage', connection.stage)
+      putOptional(item, 'domainName', connection.domainName)
+      // The record first, conditionally: a replayed id must never touch the existing record's
       // subscriptions. Its counter already counts the channels written next.
       const created = await conditional(() =>
         client.send(
@@ -352,52 +263,66 @@ export function dynamodbStore(options: DynamoDBStoreOptions): Store {
         ),
       )
       if (created === null) return false
-      if (channels.length > 0) {
-        await batchWrite(
-          client,
+      if (!isPending) return true
+      await batchWrite(
+        client,
+        TableName,
+        channels.map(
+          (channel, i): WriteRequest => ({
+            PutRequest: { Item: subscriptionItem(id, channel, i + 1) },
+          }),
+        ),
+      )
+      const live = liveIndexKeys(id, userId)
+      const names: Record<string, string> = { '#pk': PK }
+      const values: Record<string, AttributeValue> = {}
+      const sets = Object.entries(live).map(([name, value], i) => {
+        names[`#k${i}`] = name
+        values[`:k${i}`] = value
+        return `#k${i} = :k${i}`
+      })
+      await client.send(
+        new UpdateItemCommand({
           TableName,
-          channels.map(
-            (channel, i): WriteRequest => ({
-              PutRequest: { Item: subscriptionItem(id, channel, i + 1) },
-            }),
-          ),
-        )
-      }
+          Key: key(connectionPk(id)),
+          UpdateExpression: `SET ${sets.join(', ')} REMOVE pending`,
+          ConditionExpression: 'attribute_exists(#pk)',
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+        }),
+      )
       return true
     },
 
     async get(connectionId: string): Promise<ConnectionRecord | null> {
-      assertText('connections.get', 'connectionId', connectionId)
-      const partition = await readPartition(connectionId)
-      const record = partition.find((item) => requireString(item, SK) === RECORD_SK)
-      return record === undefined ? null : Object.freeze(toConnection(record))
+      const { Item: item } = await client.send(
+        new GetItemCommand({
+          TableName,
+          Key: key(connectionPk(connectionId)),
+          ConsistentRead: true,
+        }),
+      )
+      return item === undefined || !isVisible(item) ? null : toConnection(item)
     },
 
     async touch(connectionId: string, now: number): Promise<ConnectionRecord | null> {
-      assertText('connections.touch', 'connectionId', connectionId)
-      assertTime('connections.touch', 'now', now)
       const result = await conditional(() =>
         client.send(
           new UpdateItemCommand({
             TableName,
             Key: key(connectionPk(connectionId)),
             UpdateExpression: 'SET lastSeenAt = :now ADD requestCount :one',
-            ConditionExpression: 'attribute_exists(#pk) AND attribute_not_exists(disconnectedAt)',
+            ConditionExpression: CONNECTED,
             ExpressionAttributeNames: { '#pk': PK },
             ExpressionAttributeValues: { ':now': num(now), ':one': num(1) },
             ReturnValues: 'ALL_NEW',
           }),
         ),
       )
-      // The record alone: a message never pays for the connection's channels.
-      return result?.Attributes === undefined
-        ? null
-        : Object.freeze(toConnection(result.Attributes))
+      return result?.Attributes === undefined ? null : toConnection(result.Attributes)
     },
 
     async disconnect(connectionId: string, now: number): Promise<boolean> {
-      assertText('connections.disconnect', 'connectionId', connectionId)
-      assertTime('connections.disconnect', 'now', now)
       const result = await conditional(() =>
         client.send(
           new UpdateItemCommand({
@@ -407,7 +332,7 @@ export function dynamodbStore(options: DynamoDBStoreOptions): Store {
             UpdateExpression:
               'SET disconnectedAt = :now, #statusPk = :gone, #statusSk = :goneAt ' +
               'REMOVE #lookupPk, #lookupSk',
-            ConditionExpression: 'attribute_exists(#pk) AND attribute_not_exists(disconnectedAt)',
+            ConditionExpression: CONNECTED,
             ExpressionAttributeNames: {
               '#pk': PK,
               '#statusPk': statusIndex.partitionKey,
@@ -427,17 +352,77 @@ export function dynamodbStore(options: DynamoDBStoreOptions): Store {
     },
 
     async channels(connectionId: string): Promise<readonly string[]> {
-      return Object.freeze(await channelsOfConnection(connectionId))
+      const partition = await readPartition(connectionId)
+      const record = partition.find(isRecord)
+      if (record === undefined || !isVisible(record)) return Object.freeze([])
+      const channels = partition
+        .filter((item) => !isRecord(item))
+        .map((item) => ({
+          channel: requireString(item, SK).slice(SUBSCRIPTION_SK_PREFIX.length),
+          seq: requireNumber(item, 'seq'),
+        }))
+        .sort((a, b) => a.seq - b.seq)
+        .map((entry) => entry.channel)
+      return Object.freeze(channels)
     },
 
-    subscribe(connectionId: string, channel: string, maxChannels: number) {
-      return subscribe(connectionId, channel, maxChannels)
+    /**
+     * Two ordered writes: a conditional reservation on the connection item (connected, under
+     * `maxChannels`), then the subscription item, written only if absent (else the place is
+     * given back). Cut off between them, a place stays reserved without a subscription: the
+     * limit gets stricter for this connection, never looser.
+     */
+    async subscribe(
+      connectionId: string,
+      channel: string,
+      maxChannels: number,
+    ): Promise<SubscribeResult> {
+      const reserved = await conditional(() =>
+        client.send(
+          new UpdateItemCommand({
+            TableName,
+            Key: key(connectionPk(connectionId)),
+            UpdateExpression: 'ADD channelCount :one, nextSeq :one',
+            ConditionExpression: `${CONNECTED} AND channelCount < :max`,
+            ExpressionAttributeNames: { '#pk': PK },
+            ExpressionAttributeValues: { ':one': num(1), ':max': num(maxChannels) },
+            ReturnValues: 'UPDATED_NEW',
+          }),
+        ),
+      )
+      if (reserved === null) {
+        // No place: gone, or full — with this channel already among them, or not.
+        const items = await batchGet(client, TableName, [
+          key(connectionPk(connectionId)),
+          key(connectionPk(connectionId), subscriptionSk(channel)),
+        ])
+        const record = items.find(isRecord)
+        if (
+          record === undefined ||
+          !isVisible(record) ||
+          readNumber(record, 'disconnectedAt') !== null
+        ) {
+          return 'gone'
+        }
+        return items.length > 1 ? 'subscribed' : 'limit'
+      }
+      const seq = requireNumber(reserved.Attributes ?? {}, 'nextSeq')
+      const written = await conditional(() =>
+        client.send(
+          new PutItemCommand({
+            TableName,
+            Item: subscriptionItem(connectionId, channel, seq),
+            ConditionExpression: 'attribute_not_exists(#pk)',
+            ExpressionAttributeNames: { '#pk': PK },
+          }),
+        ),
+      )
+      if (written === null) await releasePlace(connectionId)
+      return 'subscribed'
     },
 
     async unsubscribe(connectionId: string, channel: string): Promise<boolean> {
-      assertText('connections.unsubscribe', 'connectionId', connectionId)
-      assertText('connections.unsubscribe', 'channel', channel)
-      // The subscription goes first and its slot after, so the counter never drops below the
+      // The subscription goes first and its place after, so the counter never drops below the
       // number of subscriptions, even if the second write never happens.
       const removed = await client.send(
         new DeleteItemCommand({
@@ -447,30 +432,23 @@ export function dynamodbStore(options: DynamoDBStoreOptions): Store {
         }),
       )
       if (removed.Attributes === undefined) return false
-      await releaseSlot(connectionId)
+      await releasePlace(connectionId)
       return true
     },
 
     async list(filter: ConnectionFilter, request: PageRequest): Promise<Page<ConnectionRecord>> {
-      const selector = filterSelector(filter)
       const { limit } = request
       const cursor = request.cursor ?? null
-      assertCount('connections.list', 'limit', limit, 1)
-      if (cursor !== null && (typeof cursor !== 'string' || cursor.length === 0)) {
-        throw new TypeError('connections.list: cursor must be a non-empty string, null or absent')
-      }
       const index =
-        selector === 'all'
+        'all' in filter
           ? { ...statusIndex, value: LIVE }
           : {
               ...lookupIndex,
-              value:
-                selector === 'userId'
-                  ? userLookup((filter as { userId: string }).userId)
-                  : channelLookup((filter as { channel: string }).channel),
+              value: 'userId' in filter ? userLookup(filter.userId) : channelLookup(filter.channel),
             }
-      // Candidates come from the index in id order; each is re-read consistently and kept only
-      // while connected. One record more than asked tells whether another page exists.
+      // Candidates come from the index in id order, `Limit` at a time, following
+      // `LastEvaluatedKey`; each is re-read consistently and kept only while connected. One
+      // record more than asked tells whether another page exists.
       const live: ConnectionRecord[] = []
       let start: Record<string, AttributeValue> | undefined
       do {
@@ -494,14 +472,13 @@ export function dynamodbStore(options: DynamoDBStoreOptions): Store {
         )
         start = result.LastEvaluatedKey
         const ids = (result.Items ?? []).map((item) => requireString(item, index.sortKey))
+        const items = await batchGet(
+          client,
+          TableName,
+          ids.map((id) => key(connectionPk(id))),
+        )
         const found = new Map(
-          (
-            await batchGet(
-              client,
-              TableName,
-              ids.map((id) => key(connectionPk(id))),
-            )
-          ).map((item) => {
+          items.filter(isVisible).map((item) => {
             const record = toConnection(item)
             return [record.connectionId, record] as const
           }),
@@ -511,20 +488,17 @@ export function dynamodbStore(options: DynamoDBStoreOptions): Store {
           if (record !== undefined && record.disconnectedAt === null) live.push(record)
         }
       } while (start !== undefined && live.length <= limit)
-      const items = live.slice(0, limit).map((record) => Object.freeze(record))
+      const items = live.slice(0, limit)
       const last = items[items.length - 1]
       return Object.freeze({
         items: Object.freeze(items),
         nextCursor: live.length > limit && last !== undefined ? last.connectionId : null,
       })
     },
-  })
+  }
 
-  const tokens: TokenStore = Object.freeze({
+  const tokens: TokenStore = {
     async put(token: TokenRecord): Promise<boolean> {
-      assertText('tokens.put', 'hash', token.hash)
-      assertText('tokens.put', 'userId', token.userId)
-      assertTime('tokens.put', 'expiresAt', token.expiresAt)
       const item: Item = {
         ...key(tokenPk(token.hash)),
         userId: str(token.userId),
@@ -533,8 +507,8 @@ export function dynamodbStore(options: DynamoDBStoreOptions): Store {
         [sweepIndex.sortKey]: num(token.expiresAt),
         [TTL]: num(ttlSeconds(token.expiresAt)),
       }
-      putOptional(item, 'sessionHash', token.sessionHash ?? null)
-      putOptional(item, 'channel', token.channel ?? null)
+      putOptional(item, 'sessionHash', token.sessionHash)
+      putOptional(item, 'channel', token.channel)
       const stored = await conditional(() =>
         client.send(
           new PutItemCommand({
@@ -554,7 +528,8 @@ export function dynamodbStore(options: DynamoDBStoreOptions): Store {
       now: number,
     ): Promise<TokenRecord | null> {
       // The whole check is the condition of one write: DynamoDB applies conditional writes to
-      // one item one at a time, so of N concurrent consumes exactly one finds it unused.
+      // one item one at a time, so of N concurrent consumes exactly one finds it unused. A used
+      // token's sweep time drops to 0: cleanup may delete it at once.
       const result = await conditional(() =>
         client.send(
           new UpdateItemCommand({
@@ -578,20 +553,11 @@ export function dynamodbStore(options: DynamoDBStoreOptions): Store {
       )
       return result?.Attributes === undefined ? null : toToken(result.Attributes)
     },
-  })
+  }
 
-  const limits: LimitStore = Object.freeze({
-    async hit(
-      limitKey: string,
-      rule: { readonly limit: number; readonly windowMs: number },
-      now: number,
-    ): Promise<LimitResult> {
-      assertText('limits.hit', 'key', limitKey)
-      assertCount('limits.hit', 'rule.limit', rule.limit, 0)
-      assertCount('limits.hit', 'rule.windowMs', rule.windowMs, 1)
-      assertTime('limits.hit', 'now', now)
+  const limits: LimitStore = {
+    async hit(limitKey: string, rule: LimitRule, now: number): Promise<LimitResult> {
       const resetAt = now + rule.windowMs
-      const names = { '#sweepPk': sweepIndex.partitionKey, '#sweepAt': sweepIndex.sortKey }
       const result = (count: number, windowEnd: number): LimitResult =>
         Object.freeze({ allowed: count <= rule.limit, count, resetAt: windowEnd })
       // Each hit is counted by exactly one successful write: the first counts inside a live (or
@@ -609,7 +575,11 @@ export function dynamodbStore(options: DynamoDBStoreOptions): Store {
                 '#sweepAt = if_not_exists(#sweepAt, :resetAt), ' +
                 '#ttl = if_not_exists(#ttl, :ttl) ADD hits :one',
               ConditionExpression: 'attribute_not_exists(resetAt) OR resetAt > :now',
-              ExpressionAttributeNames: { ...names, '#ttl': TTL },
+              ExpressionAttributeNames: {
+                '#sweepPk': sweepIndex.partitionKey,
+                '#sweepAt': sweepIndex.sortKey,
+                '#ttl': TTL,
+              },
               ExpressionAttributeValues: {
                 ':resetAt': num(resetAt),
                 ':kind': str(SWEEP.limit),
@@ -647,7 +617,7 @@ export function dynamodbStore(options: DynamoDBStoreOptions): Store {
       }
       throw new Error(`limits.hit: no write succeeded in ${HIT_ATTEMPTS} attempts (contention)`)
     },
-  })
+  }
 
   /** Keys of the sweep index entries of `kind` at or before `time`, at most `limit`. */
   async function sweepCandidates(kind: string, time: number, limit: number): Promise<Item[]> {
@@ -697,7 +667,7 @@ export function dynamodbStore(options: DynamoDBStoreOptions): Store {
     now: number,
   ): Promise<boolean> {
     let partition = await readPartition(connectionId)
-    const record = partition.find((item) => requireString(item, SK) === RECORD_SK)
+    const record = partition.find(isRecord)
     if (record === undefined) return false
     const connectedAt = requireNumber(record, 'connectedAt')
     const disconnectedAt = readNumber(record, 'disconnectedAt')
@@ -705,19 +675,20 @@ export function dynamodbStore(options: DynamoDBStoreOptions): Store {
       connectedAt <= request.connectedBefore ||
       (disconnectedAt !== null && disconnectedAt <= request.disconnectedBefore)
     if (!due) return false
-    if (disconnectedAt === null) {
+    if (disconnectedAt === null && isVisible(record)) {
       await connections.disconnect(connectionId, now)
       partition = await readPartition(connectionId)
     }
-    const subscriptions = partition.filter((item) => requireString(item, SK) !== RECORD_SK)
     await batchWrite(
       client,
       TableName,
-      subscriptions.map(
-        (item): WriteRequest => ({
-          DeleteRequest: { Key: key(requireString(item, PK), requireString(item, SK)) },
-        }),
-      ),
+      partition
+        .filter((item) => !isRecord(item))
+        .map(
+          (item): WriteRequest => ({
+            DeleteRequest: { Key: key(requireString(item, PK), requireString(item, SK)) },
+          }),
+        ),
     )
     const deleted = await conditional(() =>
       client.send(

@@ -108,52 +108,68 @@ async function everyCut(
   throw new Error('the operation never completed')
 }
 
-/** The arguments of `connections.create`: the new connection and the time it connected. */
-const connection = (connectionId: string, channels: string[], connectedAt = NOW) =>
-  [
-    {
-      connectionId,
-      userId: 'user-1',
-      channels,
-      apiId: 'a1b2c3d4e5',
-      stage: 'prod',
-      domainName: null,
-    },
-    connectedAt,
-  ] as const
+const connection = (connectionId: string, channels: string[]) => ({
+  connectionId,
+  userId: 'user-1',
+  channels,
+  apiId: 'a1b2c3d4e5',
+  stage: 'prod',
+  domainName: null,
+})
 
-const cleanupRequest = (now: number) =>
-  [{ disconnectedBefore: now, connectedBefore: now - 2 * HOUR, batchSize: 10 }, now] as const
+const MAX = 100
+
+const cleanupRequest = (now: number) => ({
+  disconnectedBefore: now,
+  connectedBefore: now - 2 * HOUR,
+  batchSize: 10,
+})
 
 describe('interrupted at any point', { timeout: 60_000 }, () => {
-  it('create with channels: the record never shows a channel it lacks, and cleanup removes it all', async () => {
+  it('create with channels: the record appears with all its channels or not at all', async () => {
+    const later = NOW + 3 * HOUR
     const cuts = await everyCut(
       async () => {},
-      (s) => s.store.connections.create(...connection('new', ['a', 'b', 'c'])),
-      async (s, _k, completed) => {
+      (s) => s.store.connections.create(connection('new', ['a', 'b', 'c']), NOW),
+      async (s, k) => {
+        const members = await s.next.connections.list({ channel: 'b' }, { limit: 10 })
+        const byUser = await s.next.connections.list({ userId: 'user-1' }, { limit: 10 })
         const record = await s.next.connections.get('new')
-        expect(record).not.toBeNull()
-        if (completed) expect(await s.next.connections.channels('new')).toEqual(['a', 'b', 'c'])
-        // The gateway answered 503, API Gateway dropped the client; the record goes with its
-        // subscriptions once it is stale.
-        await s.next.connections.disconnect('new', NOW + 1)
-        const later = NOW + 3 * HOUR
-        expect((await s.next.cleanup(...cleanupRequest(later))).connections).toBe(1)
+        // Three requests: the pending record, its subscriptions, making it visible.
+        expect(record === null, `visible after request ${k}`).toBe(k < 3)
+        if (record !== null) {
+          expect(await s.next.connections.channels('new')).toEqual(['a', 'b', 'c'])
+          expect(members.items.map((record) => record.connectionId)).toEqual(['new'])
+          expect(byUser.items.map((record) => record.connectionId)).toEqual(['new'])
+          await s.next.connections.disconnect('new', NOW + 1)
+        } else {
+          // Cut off before the last write: nothing of it can be seen, nor used.
+          expect(await s.next.connections.channels('new')).toEqual([])
+          expect(members.items).toEqual([])
+          expect(byUser.items).toEqual([])
+          expect(await s.next.connections.touch('new', NOW + 1)).toBeNull()
+          expect(await s.next.connections.subscribe('new', 'd', MAX)).toBe('gone')
+          expect(await s.next.connections.disconnect('new', NOW + 1)).toBe(false)
+          // The id stays taken: API Gateway never reuses one, so a replay is refused.
+          expect(await s.next.connections.create(connection('new', []), NOW + 1)).toBe(false)
+        }
+        // Cleanup removes it, with its subscriptions, once it is stale.
+        expect((await s.next.cleanup(cleanupRequest(later), later)).connections).toBe(1)
         expect((await oracle(s)).connections.size).toBe(0)
         await expectInvariants(s, 'after cleanup')
       },
     )
-    expect(cuts).toBeGreaterThan(1)
+    expect(cuts).toBe(4)
   })
 
   it('subscribe: a retry subscribes, and the counter never falls below the subscriptions', async () => {
     await everyCut(
       async (s) => {
-        await s.next.connections.create(...connection('sub', ['first']))
+        await s.next.connections.create(connection('sub', ['first']), NOW)
       },
-      (s) => s.store.connections.subscribe('sub', 'second', 100),
+      (s) => s.store.connections.subscribe('sub', 'second', MAX),
       async (s) => {
-        expect(await s.next.connections.subscribe('sub', 'second', 100)).toBe('subscribed')
+        expect(await s.next.connections.subscribe('sub', 'second', MAX)).toBe('subscribed')
         expect(await s.next.connections.channels('sub')).toEqual(['first', 'second'])
         const ids = (await s.next.connections.list({ channel: 'second' }, { limit: 10 })).items
         expect(ids.map((record) => record.connectionId)).toEqual(['sub'])
@@ -162,10 +178,26 @@ describe('interrupted at any point', { timeout: 60_000 }, () => {
     )
   })
 
+  it('subscribe at a limit: however it is cut off, the connection never holds more', async () => {
+    await everyCut(
+      async (s) => {
+        await s.next.connections.create(connection('capped', ['a', 'b']), NOW)
+      },
+      (s) => s.store.connections.subscribe('capped', 'c', 3),
+      async (s) => {
+        for (const channel of ['d', 'e', 'f'])
+          await s.next.connections.subscribe('capped', channel, 3)
+        const held = await s.next.connections.channels('capped')
+        expect(held.length).toBeLessThanOrEqual(3)
+        expect(held.slice(0, 2)).toEqual(['a', 'b'])
+      },
+    )
+  })
+
   it('unsubscribe: the channel is gone once the first write took effect', async () => {
     await everyCut(
       async (s) => {
-        await s.next.connections.create(...connection('unsub', ['a', 'b']))
+        await s.next.connections.create(connection('unsub', ['a', 'b']), NOW)
       },
       (s) => s.store.connections.unsubscribe('unsub', 'a'),
       async (s) => {
@@ -180,13 +212,13 @@ describe('interrupted at any point', { timeout: 60_000 }, () => {
     const later = NOW + 3 * HOUR
     await everyCut(
       async (s) => {
-        await s.next.connections.create(...connection('stale', ['a', 'b'], NOW))
-        await s.next.connections.create(...connection('closed', ['c'], later - 1))
+        await s.next.connections.create(connection('stale', ['a', 'b']), NOW)
+        await s.next.connections.create(connection('closed', ['c']), later - 1)
         await s.next.connections.disconnect('closed', later)
       },
-      (s) => s.store.cleanup(...cleanupRequest(later)),
+      (s) => s.store.cleanup(cleanupRequest(later), later),
       async (s) => {
-        await s.next.cleanup(...cleanupRequest(later))
+        await s.next.cleanup(cleanupRequest(later), later)
         expect((await oracle(s)).connections.size).toBe(0)
         for (const channel of ['a', 'b', 'c']) {
           expect((await s.next.connections.list({ channel }, { limit: 10 })).items).toEqual([])

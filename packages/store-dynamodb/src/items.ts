@@ -97,9 +97,9 @@ export function putOptional(item: Item, name: string, value: string | null): voi
   if (value !== null) item[name] = str(value)
 }
 
-/** A connection record from its item, without its channels. */
+/** A connection record from its item. */
 export function toConnection(item: Item): ConnectionRecord {
-  return {
+  return Object.freeze({
     connectionId: connectionIdOf(requireString(item, PK)),
     userId: readString(item, 'userId'),
     apiId: readString(item, 'apiId'),
@@ -109,7 +109,7 @@ export function toConnection(item: Item): ConnectionRecord {
     lastSeenAt: requireNumber(item, 'lastSeenAt'),
     requestCount: requireNumber(item, 'requestCount'),
     disconnectedAt: readNumber(item, 'disconnectedAt'),
-  }
+  })
 }
 
 /** A token record from its item. */

@@ -45,7 +45,8 @@ const connection = (connectionId: string, userId: string) => ({
 describe('two instances on one table', { timeout: 30_000 }, () => {
   it('50 concurrent consumes of one token: exactly one winner', async () => {
     const hash = sha256('one token')
-    await a.tokens.put({ hash, userId: 'u', sessionHash: null, channel: null, expiresAt: NOW + 1 })
+    const token = { hash, userId: 'u', sessionHash: null, channel: null, expiresAt: NOW + 1 }
+    expect(await a.tokens.put(token)).toBe(true)
     const results = await times(50, (i) => either(i).tokens.consume(hash, null, NOW))
     expect(results.filter((record) => record !== null)).toHaveLength(1)
     expect(await b.tokens.consume(hash, null, NOW)).toBeNull()
@@ -81,15 +82,16 @@ describe('two instances on one table', { timeout: 30_000 }, () => {
     const winner = `user-${results.indexOf(true)}`
     const record = await b.connections.get('same-id')
     expect(record?.userId).toBe(winner)
-    expect(await b.connections.channels('same-id')).toEqual([`room-of-${winner}`])
-    // A later replay through the other instance is refused too.
+    expect(await a.connections.channels('same-id')).toEqual([`room-of-${winner}`])
+    // A later replay through the other instance is refused too, and changes nothing.
     expect(await a.connections.create(connection('same-id', 'late'), NOW)).toBe(false)
     expect(await b.connections.create(connection('same-id', 'later'), NOW)).toBe(false)
+    expect(await b.connections.channels('same-id')).toEqual([`room-of-${winner}`])
   })
 
   it('a token hash is stored once, whichever instance tries', async () => {
     const hash = sha256('put race')
-    const outcomes = await times(20, (i) =>
+    const stored = await times(20, (i) =>
       either(i).tokens.put({
         hash,
         userId: `user-${i}`,
@@ -98,7 +100,24 @@ describe('two instances on one table', { timeout: 30_000 }, () => {
         expiresAt: NOW + MINUTE,
       }),
     )
-    expect(outcomes.filter(Boolean)).toHaveLength(1)
+    expect(stored.filter(Boolean)).toHaveLength(1)
+    expect((await b.tokens.consume(hash, null, NOW))?.userId).toBe(`user-${stored.indexOf(true)}`)
+  })
+
+  it('30 concurrent subscribes with a limit of 10: exactly the free places are taken', async () => {
+    await a.connections.create(connection('joiner', 'u'), NOW)
+    const channels = Array.from({ length: 30 }, (_, i) => `room-${i}`)
+    const results = await times(30, (i) =>
+      either(i).connections.subscribe('joiner', channels[i] as string, 10),
+    )
+    // One place is taken by the initial channel.
+    expect(results.filter((result) => result === 'subscribed')).toHaveLength(9)
+    expect(results.filter((result) => result === 'limit')).toHaveLength(21)
+    const held = await b.connections.channels('joiner')
+    expect(held).toHaveLength(10)
+    expect(held[0]).toBe('room-of-u')
+    const joined = channels.filter((_, i) => results[i] === 'subscribed')
+    expect([...held.slice(1)].sort()).toEqual([...joined].sort())
   })
 
   it('touches and disconnects from both instances lose no update', async () => {
