@@ -40,9 +40,10 @@ if (!ENDS.every((end) => end === 'lowest' || end === 'highest')) {
  * Node server for Hono follows hono's end: 2.x needs a newer hono than 4.0.0, 1.8.0 serves it.
  */
 const EXAMPLE_RANGES = { valibot: '^1.0.0', '@hono/node-server': '>=1.8.0 <3.0.0' }
-/** Tooling and companions installed at the version the workspace uses (root devDependencies). */
+/** Tooling and companions installed at the version the workspace uses (root or snippets). */
 const WORKSPACE_PINNED = [
   'ws',
+  '@types/react',
   'typescript',
   '@types/node',
   '@types/express',
@@ -293,9 +294,14 @@ const STRICT_TSCONFIG = {
 async function checkEnd(end, versions, tarballs, scratch) {
   const app = join(scratch, `app-${end}`)
   mkdirSync(join(app, 'examples'), { recursive: true })
-  const rootDev = readJson(join(root, 'package.json')).devDependencies
+  const snippets = readJson(join(root, 'examples', 'snippets', 'package.json'))
+  const pinned = {
+    ...snippets.dependencies,
+    ...snippets.devDependencies,
+    ...readJson(join(root, 'package.json')).devDependencies,
+  }
   const dependencies = { ...versions }
-  for (const name of WORKSPACE_PINNED) dependencies[name] = rootDev[name]
+  for (const name of WORKSPACE_PINNED) dependencies[name] = pinned[name]
   for (const tarball of tarballs) dependencies[tarball.name] = `file:${tarball.file}`
   writeFileSync(
     join(app, 'package.json'),
