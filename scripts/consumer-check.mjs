@@ -43,7 +43,6 @@ const EXAMPLE_RANGES = { valibot: '^1.0.0', '@hono/node-server': '>=1.8.0 <3.0.0
 /** Tooling and companions installed at the version the workspace uses (root or snippets). */
 const WORKSPACE_PINNED = [
   'ws',
-  '@types/react',
   'typescript',
   '@types/node',
   '@types/express',
