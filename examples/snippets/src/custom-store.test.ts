@@ -1,0 +1,4 @@
+import { testStore } from '@apigw-ws/core/testing'
+import { mapStore } from './custom-store.js'
+
+testStore({ name: 'mapStore (docs/custom-store.md)', create: mapStore })
