@@ -6,12 +6,13 @@
  * `Retry-After`), and the single-use token itself. It reads no body.
  */
 import type { Gateway } from '@apigw-ws/core'
+import { nodeHeaders } from '@apigw-ws/core/adapter'
 import type {
   Request as ExpressRequest,
   Response as ExpressResponse,
   RequestHandler,
 } from 'express'
-import { headersOf, writeResponse } from './node-http.js'
+import { writeResponse } from './node-http.js'
 
 /** Who asks for a token, as the app knows it. */
 export interface TokenIdentity {
@@ -58,7 +59,7 @@ export function tokenHandler(gateway: Gateway, options: TokenHandlerOptions): Re
     const identity = await identify(req)
     const result = await gateway.issueToken({
       method: req.method,
-      headers: headersOf(req),
+      headers: nodeHeaders(req),
       userId: identity?.userId ?? null,
       sessionId: identity?.sessionId ?? null,
       channel: identity?.channel ?? null,

@@ -6,11 +6,17 @@
  * writes core's response back. It needs no body parser and never reads `req.ip`/`req.ips`, so `trust proxy` cannot
  * change the client address core derives (core alone chooses the `X-Forwarded-For` entry).
  */
-import type { IncomingMessage } from 'node:http'
 import type { Gateway } from '@apigw-ws/core'
-import { adapterOf, type BodyReader, type GatewayAdapter } from '@apigw-ws/core/adapter'
+import {
+  adapterOf,
+  type BodyReader,
+  type GatewayAdapter,
+  nodeBodyConsumed,
+  nodeBodyReader,
+  nodeHeaders,
+} from '@apigw-ws/core/adapter'
 import { type Request as ExpressRequest, type Response as ExpressResponse, Router } from 'express'
-import { headersOf, readBody, writeResponse } from './node-http.js'
+import { writeResponse } from './node-http.js'
 
 /** Options for {@link websocketRouter}. */
 export interface WebSocketRouterOptions {
@@ -39,11 +45,6 @@ export class BodyAlreadyConsumedError extends Error {
 function defaultRawBody(req: ExpressRequest): Uint8Array | string | undefined {
   const raw: unknown = (req as { rawBody?: unknown }).rawBody
   return raw instanceof Uint8Array || typeof raw === 'string' ? raw : undefined
-}
-
-/** `true` when something already read from the body stream. */
-function wasConsumed(req: IncomingMessage): boolean {
-  return req.readableDidRead || req.readableEnded
 }
 
 /**
@@ -81,15 +82,14 @@ export function websocketRouter(gateway: Gateway, options: WebSocketRouterOption
     '/:route',
     async function apigwIntegration(req: ExpressRequest, res: ExpressResponse) {
       const raw = rawBodyOf(req)
-      if (raw === undefined && wasConsumed(req)) throw new BodyAlreadyConsumedError()
-      const readRequestBody: BodyReader =
-        raw === undefined ? (max, signal) => readBody(req, max, signal) : () => raw
+      if (raw === undefined && nodeBodyConsumed(req)) throw new BodyAlreadyConsumedError()
+      const readRequestBody: BodyReader = raw === undefined ? nodeBodyReader(req) : () => raw
       const peer = req.socket.remoteAddress
       const response = await adapter.serve(
         {
           method: req.method,
           url: req.originalUrl,
-          headers: headersOf(req),
+          headers: nodeHeaders(req),
           ...(peer === undefined ? {} : { peer }),
         },
         readRequestBody,

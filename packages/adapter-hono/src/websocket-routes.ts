@@ -4,15 +4,22 @@
  * core's adapter entry (`adapterOf(gateway).serve` with `fetchHead` and `fetchBody`), which
  * checks the head before reading the body and decides everything; its response is returned as a
  * plain `Response`.
- * Only portable Hono and Fetch APIs are used, so the same app runs on `@hono/node-server`, Bun,
- * Deno and workers.
+ * Only portable Hono and Fetch APIs are needed, so the same app runs on `@hono/node-server`, Bun,
+ * Deno and workers; under `@hono/node-server` the Node request (`c.env.incoming`) is read
+ * directly, which skips building Fetch headers and a body stream.
  */
 import type { Gateway } from '@apigw-ws/core'
 import {
   adapterOf,
+  type BodyReader,
   fetchBody,
   fetchHead,
   type GatewayAdapter,
+  type IntegrationHead,
+  type NodeIncoming,
+  nodeBodyConsumed,
+  nodeBodyReader,
+  nodeHeaders,
   toFetchResponse,
 } from '@apigw-ws/core/adapter'
 import { type Context, type Env, Hono } from 'hono'
@@ -29,6 +36,22 @@ export interface WebSocketRoutesOptions<E extends Env = Env> {
    * integration request; a throw propagates to the app's error handler.
    */
   readonly peer?: (c: Context<E>) => string | undefined
+}
+
+/**
+ * The Node request under `@hono/node-server` (`c.env.incoming`), or `undefined` on other
+ * runtimes or when the env holds something else under that name.
+ */
+function nodeIncomingOf(env: unknown): NodeIncoming | undefined {
+  if (typeof env !== 'object' || env === null) return undefined
+  const incoming: unknown = (env as { incoming?: unknown }).incoming
+  if (typeof incoming !== 'object' || incoming === null) return undefined
+  const candidate = incoming as Partial<NodeIncoming>
+  return Array.isArray(candidate.rawHeaders) &&
+    typeof candidate.read === 'function' &&
+    typeof candidate.on === 'function'
+    ? (incoming as NodeIncoming)
+    : undefined
 }
 
 /**
@@ -67,11 +90,24 @@ export function websocketRoutes<E extends Env = Env>(
   routes.post('/:route', async function apigwIntegration(c) {
     const peer = peerOf?.(c)
     const request = c.req.raw
-    const head = fetchHead(request, peer === undefined ? {} : { peer })
-    // The runtime's HTTP server bounds a body to its declared length, so a declared body is read
-    // in one call (on @hono/node-server that skips building a web stream).
-    const response = await adapter.serve(head, fetchBody(request, { lengthIsFramed: true }))
-    return toFetchResponse(response)
+    const incoming = nodeIncomingOf(c.env)
+    let head: IntegrationHead
+    let readBody: BodyReader
+    if (incoming !== undefined && !request.bodyUsed && !nodeBodyConsumed(incoming)) {
+      head = {
+        method: request.method,
+        url: request.url,
+        headers: nodeHeaders(incoming),
+        ...(peer === undefined ? {} : { peer }),
+      }
+      readBody = nodeBodyReader(incoming)
+    } else {
+      head = fetchHead(request, peer === undefined ? {} : { peer })
+      // The runtime's HTTP server bounds a body to its declared length, so a declared body is
+      // read in one call.
+      readBody = fetchBody(request, { lengthIsFramed: true })
+    }
+    return toFetchResponse(await adapter.serve(head, readBody))
   })
   return routes
 }

@@ -18,6 +18,13 @@ export {
   targetPath,
   toFetchResponse,
 } from '../adapters/fetch.js'
+export type { NodeIncoming } from '../adapters/node.js'
+export {
+  nodeBodyConsumed,
+  nodeBodyReader,
+  nodeHeaders,
+  readNodeBody,
+} from '../adapters/node.js'
 export type {
   AdapterRejectionCode,
   BodyRead,

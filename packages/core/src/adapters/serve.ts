@@ -9,6 +9,7 @@
 import { type Rejection, reject } from '../rejections.js'
 import type { GatewayRequest, GatewayResponse, RouteKey } from '../request.js'
 import { declaredLength, parseQuery, resolveRoute, targetPath } from './fetch.js'
+import { STOPPABLE_READ, type StoppableRead } from './node.js'
 
 /** What an adapter knows about an integration request before reading its body. */
 export interface IntegrationHead {
@@ -87,25 +88,53 @@ export interface AdapterEngine {
 
 const TIMED_OUT = Symbol('timed out')
 
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as { then?: unknown }).then === 'function'
+  )
+}
+
 /**
  * Calls `readBody` and resolves what it produced, or `TIMED_OUT` once `timeoutMs` passed (the
  * signal is aborted then, so a reader that listens stops reading). A reader that ignores the
- * signal is abandoned; its eventual result or failure is dropped.
+ * signal is abandoned; its eventual result or failure is dropped. A reader that answers
+ * synchronously (the body was already in hand) cannot stall, so no timer is started for it.
  */
 async function readWithin(
   readBody: BodyReader,
   maxBytes: number,
   timeoutMs: number,
+  declared: number | null,
 ): Promise<BodyRead | typeof TIMED_OUT> {
-  const controller = new AbortController()
+  const stoppable = (
+    readBody as { [STOPPABLE_READ]?: (maxBytes: number, declared: number | null) => StoppableRead }
+  )[STOPPABLE_READ]
+  let result: BodyRead | Promise<BodyRead>
+  let stop: () => void
+  if (stoppable !== undefined) {
+    // Node parses a body that came with its head only after the request handler's synchronous
+    // part; one microtask later such a body is buffered and is taken without timer or listeners.
+    await Promise.resolve()
+    const read = stoppable(maxBytes, declared)
+    result = read.result
+    stop = read.stop
+  } else {
+    const controller = new AbortController()
+    result = readBody(maxBytes, controller.signal)
+    stop = () => controller.abort()
+  }
+  if (!isThenable(result)) return result
   let timer: ReturnType<typeof setTimeout> | undefined
   const timedOut = new Promise<typeof TIMED_OUT>((resolve) => {
     timer = setTimeout(() => {
-      controller.abort()
+      // Settle the race first: the failure `stop` causes must not win it.
       resolve(TIMED_OUT)
+      stop()
     }, timeoutMs)
   })
-  const read = (async () => readBody(maxBytes, controller.signal))()
+  const read = Promise.resolve(result)
   read.catch(() => undefined)
   try {
     return await Promise.race([read, timedOut])
@@ -126,7 +155,7 @@ export function createAdapter(engine: AdapterEngine): GatewayAdapter {
     if (declared !== null && declared > maxBodyBytes) return reject('BODY_TOO_LARGE', 'declared')
     let body: BodyRead | typeof TIMED_OUT
     try {
-      body = await readWithin(readBody, maxBodyBytes, bodyTimeoutMs)
+      body = await readWithin(readBody, maxBodyBytes, bodyTimeoutMs, declared)
     } catch {
       return reject('BODY_ENCODING_INVALID', 'unreadable body')
     }
