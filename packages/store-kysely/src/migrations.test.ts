@@ -25,9 +25,16 @@ describeEachDatabase('migrations', ({ open }) => {
     await database?.close()
   })
 
+  // The tables and views of this file's own schema only: Kysely's introspection reads every schema of the
+  // shared database, and fails when another test file drops its schema at the same moment.
   async function tables(): Promise<string[]> {
-    const tableList = await database.db.introspection.getTables()
-    return tableList.map((t) => t.name).sort()
+    const query =
+      database.dialect === 'postgres'
+        ? sql<{ name: string }>`select table_name as name from information_schema.tables
+            where table_schema = current_schema()`
+        : sql<{ name: string }>`select name from sqlite_master where type in ('table', 'view')`
+    const { rows } = await query.execute(database.db)
+    return rows.map((row) => row.name).sort()
   }
 
   it('creates every table on an empty database and changes nothing on a second run', async () => {
