@@ -18,8 +18,6 @@ export interface NodeIncoming {
   readonly readableEnded: boolean
   /** `true` once something read from the body stream. */
   readonly readableDidRead: boolean
-  /** How many body bytes are buffered, not yet read. */
-  readonly readableLength: number
   read(): Uint8Array | null
   pause(): unknown
   on(event: 'data', listener: (chunk: Uint8Array) => void): unknown
@@ -94,15 +92,13 @@ export interface StoppableRead {
 export const STOPPABLE_READ: unique symbol = Symbol('apigw-ws stoppable body read')
 
 /**
- * Starts reading the body: a body that has already fully arrived (`req.complete`, or its declared
- * length buffered) is taken from the buffer synchronously; otherwise the stream is read, stopping (pausing the stream, keeping
+ * Starts reading the body: a body that has already fully arrived (`req.complete`) is taken from
+ * the buffer synchronously; otherwise the stream is read, stopping (pausing the stream, keeping
  * nothing) as soon as more than `max` bytes arrived (`'too-large'`), rejecting when the client
  * goes away first or `stop` is called.
  */
-function startNodeRead(req: NodeIncoming, max: number, declared: number | null): StoppableRead {
-  // Node frames a body by its declared length, so once that many bytes are buffered it is whole.
-  const buffered = req.complete || (declared !== null && req.readableLength >= declared)
-  if (buffered && !req.readableDidRead) {
+function startNodeRead(req: NodeIncoming, max: number): StoppableRead {
+  if (req.complete && !req.readableDidRead) {
     return { result: takeComplete(req, max), stop: () => undefined }
   }
   let fail: (reason: string) => void = () => undefined
@@ -165,7 +161,7 @@ export function readNodeBody(
   signal: AbortSignal,
 ): BodyRead | Promise<BodyRead> {
   if (signal.aborted) return Promise.reject(new Error('body deadline passed'))
-  const read = startNodeRead(req, max, null)
+  const read = startNodeRead(req, max)
   if (!(read.result instanceof Promise)) return read.result
   signal.addEventListener('abort', read.stop, { once: true })
   const done = (): void => signal.removeEventListener('abort', read.stop)
@@ -180,7 +176,5 @@ export function readNodeBody(
  */
 export function nodeBodyReader(req: NodeIncoming): BodyReader {
   const reader: BodyReader = (max, signal) => readNodeBody(req, max, signal)
-  return Object.assign(reader, {
-    [STOPPABLE_READ]: (max: number, declared: number | null) => startNodeRead(req, max, declared),
-  })
+  return Object.assign(reader, { [STOPPABLE_READ]: (max: number) => startNodeRead(req, max) })
 }

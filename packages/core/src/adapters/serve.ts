@@ -106,18 +106,14 @@ async function readWithin(
   readBody: BodyReader,
   maxBytes: number,
   timeoutMs: number,
-  declared: number | null,
 ): Promise<BodyRead | typeof TIMED_OUT> {
-  const stoppable = (
-    readBody as { [STOPPABLE_READ]?: (maxBytes: number, declared: number | null) => StoppableRead }
-  )[STOPPABLE_READ]
+  const stoppable = (readBody as { [STOPPABLE_READ]?: (maxBytes: number) => StoppableRead })[
+    STOPPABLE_READ
+  ]
   let result: BodyRead | Promise<BodyRead>
   let stop: () => void
   if (stoppable !== undefined) {
-    // Node parses a body that came with its head only after the request handler's synchronous
-    // part; one microtask later such a body is buffered and is taken without timer or listeners.
-    await Promise.resolve()
-    const read = stoppable(maxBytes, declared)
+    const read = stoppable(maxBytes)
     result = read.result
     stop = read.stop
   } else {
@@ -155,7 +151,7 @@ export function createAdapter(engine: AdapterEngine): GatewayAdapter {
     if (declared !== null && declared > maxBodyBytes) return reject('BODY_TOO_LARGE', 'declared')
     let body: BodyRead | typeof TIMED_OUT
     try {
-      body = await readWithin(readBody, maxBodyBytes, bodyTimeoutMs, declared)
+      body = await readWithin(readBody, maxBodyBytes, bodyTimeoutMs)
     } catch {
       return reject('BODY_ENCODING_INVALID', 'unreadable body')
     }
