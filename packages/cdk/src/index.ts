@@ -5,6 +5,8 @@
  */
 export type { HttpBackend, LambdaBackend } from './backend.js'
 export { WebSocketBackend } from './backend.js'
+export type { ConnectionTableProps } from './connection-table.js'
+export { CONNECTION_TABLE_ACTIONS, ConnectionTable } from './connection-table.js'
 export type { BoundIntegrationSecret, SecretsManagerSecret } from './integration-secret.js'
 export { IntegrationSecret } from './integration-secret.js'
 export * from './settings.js'
