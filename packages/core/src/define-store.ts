@@ -23,7 +23,8 @@ import { isChannel, isConnectionId } from './validators.js'
 /** The brand `defineStore` puts on every store it returns. */
 export const STORE_BRAND: unique symbol = Symbol.for('@apigw-ws/core.store') as never
 
-const METHODS = {
+/** Every method of the store SPI, by group: the one list `defineStore` and the test kits check. */
+export const STORE_METHODS = {
   connections: [
     'create',
     'get',
@@ -266,7 +267,7 @@ function requireMethods(parts: StoreParts): void {
     throw new TypeError('defineStore: the store must be an object')
   }
   const missing: string[] = []
-  for (const [group, names] of Object.entries(METHODS)) {
+  for (const [group, names] of Object.entries(STORE_METHODS)) {
     const target = (parts as unknown as Record<string, Record<string, unknown> | undefined>)[group]
     for (const name of names) {
       if (typeof target !== 'object' || target === null || typeof target[name] !== 'function') {

@@ -6,6 +6,7 @@
  */
 import { memoryStore } from '@apigw-ws/store-memory'
 import { newRequestState, type RequestState } from '../src/checks/request-state.js'
+import { STORE_METHODS } from '../src/define-store.js'
 import type { GatewayEvent } from '../src/events.js'
 import { createGateway, type Gateway } from '../src/gateway.js'
 import { defineHandler } from '../src/handlers.js'
@@ -205,18 +206,12 @@ export function failingStore(
     Object.fromEntries(keys.map((k) => [k, fail(`${name}.${k}`)]))
   return {
     attempts,
-    connections: methods('connections', [
-      'create',
-      'get',
-      'touch',
-      'disconnect',
-      'channels',
-      'subscribe',
-      'unsubscribe',
-      'list',
-    ]) as unknown as Store['connections'],
-    tokens: methods('tokens', ['put', 'consume']) as unknown as Store['tokens'],
-    limits: methods('limits', ['hit']) as unknown as Store['limits'],
+    connections: methods(
+      'connections',
+      STORE_METHODS.connections,
+    ) as unknown as Store['connections'],
+    tokens: methods('tokens', STORE_METHODS.tokens) as unknown as Store['tokens'],
+    limits: methods('limits', STORE_METHODS.limits) as unknown as Store['limits'],
     cleanup: fail('cleanup') as Store['cleanup'],
   }
 }

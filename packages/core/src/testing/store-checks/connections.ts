@@ -3,6 +3,7 @@
  * `list` with its filters and keyset pagination.
  */
 import { expect } from 'vitest'
+import { STORE_METHODS } from '../../define-store.js'
 import type { ConnectionFilter, ConnectionRecord, Page } from '../../store.js'
 import {
   binarySorted,
@@ -22,20 +23,7 @@ import {
 
 export const shapeChecks = group('shape', {
   'exposes every method of the store SPI': async ({ store }) => {
-    const methods = {
-      connections: [
-        'create',
-        'get',
-        'touch',
-        'disconnect',
-        'channels',
-        'subscribe',
-        'unsubscribe',
-        'list',
-      ],
-      tokens: ['put', 'consume'],
-      limits: ['hit'],
-    } as const
+    const methods = STORE_METHODS
     for (const [groupName, names] of Object.entries(methods)) {
       const target = store[groupName as keyof typeof methods] as unknown as Record<string, unknown>
       for (const method of names) {
