@@ -46,6 +46,7 @@ function lastSegment(pathname: string): string {
 }
 
 function decodeURIComponentSafe(value: string): string {
+  if (!value.includes('%')) return value
   try {
     return decodeURIComponent(value)
   } catch {
