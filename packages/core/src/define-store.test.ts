@@ -1,6 +1,12 @@
 import { memoryStore } from '@apigw-ws/store-memory'
 import { describe, expect, it } from 'vitest'
-import { admitBySteps, defineStore, isStore, STORE_BRAND } from './define-store.js'
+import {
+  admitBySteps,
+  admitMessageBySteps,
+  defineStore,
+  isStore,
+  STORE_BRAND,
+} from './define-store.js'
 import { createGateway } from './gateway.js'
 import type { AdmitRequest, Store, StoreParts } from './store.js'
 
@@ -42,6 +48,9 @@ describe('defineStore', () => {
       ),
     )
     expect(() => defineStore({ ...parts, admit: 5 } as never)).toThrow(/admit/)
+    expect(() => defineStore({ ...parts, admitMessage: 'no' } as never)).toThrow(
+      new TypeError('defineStore: missing or not a function: admitMessage'),
+    )
     expect(() => defineStore(null as never)).toThrow(TypeError)
   })
 
@@ -99,6 +108,65 @@ describe('defineStore', () => {
     const result = await admit({ ...REQUEST, ipLimit: { key: 'ip', rule } }, NOW)
     expect(result).toMatchObject({ admitted: false, code: 'RATE_LIMITED', scope: 'ip' })
     expect(await store.connections.get('c1')).toBeNull()
+  })
+
+  it('composes admitMessage from touch and hit when the store has none', async () => {
+    const store = defineStore(plainParts())
+    const limit = { key: 'message.connection:c2', rule: { limit: 1, windowMs: 1_000 } }
+    expect(await store.admitMessage({ connectionId: 'c2', limit }, NOW)).toEqual({
+      admitted: false,
+      code: 'CONNECTION_UNKNOWN',
+    })
+    const connection = { ...REQUEST.connection, connectionId: 'c2', userId: 'u2', channels: [] }
+    await store.connections.create(connection, NOW)
+    const first = await store.admitMessage({ connectionId: 'c2', limit }, NOW + 1)
+    expect(first).toMatchObject({ admitted: true, connection: { userId: 'u2', requestCount: 1 } })
+    expect(await store.admitMessage({ connectionId: 'c2', limit }, NOW + 2)).toEqual({
+      admitted: false,
+      code: 'RATE_LIMITED',
+      limit: { allowed: false, count: 2, resetAt: NOW + 1_001 },
+    })
+    expect((await store.connections.get('c2'))?.requestCount).toBe(2)
+  })
+
+  it('uses a native admitMessage when the store has one, with its arguments checked', async () => {
+    const seen: unknown[] = []
+    const store = defineStore({
+      ...plainParts(),
+      admitMessage: async (request, now) => {
+        seen.push(request, now)
+        return { admitted: false, code: 'CONNECTION_UNKNOWN' }
+      },
+    })
+    const request = { connectionId: 'c3', limit: null }
+    expect(await store.admitMessage(request, NOW)).toEqual({
+      admitted: false,
+      code: 'CONNECTION_UNKNOWN',
+    })
+    expect(seen).toEqual([request, NOW])
+    const bad: [unknown, RegExp][] = [
+      [{ connectionId: 'no spaces', limit: null }, /admitMessage: connectionId/],
+      [{ connectionId: 'c3', limit: { key: '', rule: { limit: 1, windowMs: 1 } } }, /limit\.key/],
+      [
+        { connectionId: 'c3', limit: { key: 'k', rule: { limit: -1, windowMs: 1 } } },
+        /limit\.rule/,
+      ],
+      [{ connectionId: 'c3' }, /admitMessage: limit must be an object/],
+    ]
+    for (const [args, message] of bad) {
+      await expect(store.admitMessage(args as never, NOW)).rejects.toThrow(message)
+    }
+    expect(seen).toHaveLength(2)
+  })
+
+  it('admitMessageBySteps counts no hit for an unknown connection', async () => {
+    const store = defineStore(plainParts())
+    const limit = { key: 'k', rule: { limit: 5, windowMs: 1_000 } }
+    const admitMessage = admitMessageBySteps(store)
+    expect(await admitMessage({ connectionId: 'nobody', limit }, NOW)).toMatchObject({
+      code: 'CONNECTION_UNKNOWN',
+    })
+    expect((await store.limits.hit('k', limit.rule, NOW)).count).toBe(1)
   })
 
   it.each([
@@ -169,6 +237,10 @@ describe('defineStore', () => {
       (s: Store) => s.cleanup({ disconnectedBefore: 0, connectedBefore: 0, batchSize: 0 }, NOW),
     ],
     ['admit at NaN', (s: Store) => s.admit(REQUEST, Number.NaN)],
+    [
+      'admitMessage at NaN',
+      (s: Store) => s.admitMessage({ connectionId: 'c1', limit: null }, Number.NaN),
+    ],
   ])(
     '%s rejects with TypeError (a rejected promise, never a synchronous throw)',
     async (_, call) => {

@@ -1,12 +1,16 @@
 /**
  * `defineStore`: turns a store's parts into the `Store` the gateway runs on. It checks once, at
  * construction, that every method exists; wraps each method with the argument checks every
- * store needs (so no store repeats them); fills `admit` with {@link admitBySteps} when the store
- * has no native one; freezes the result; and brands it, so `createGateway` can tell a checked
+ * store needs (so no store repeats them); fills `admit` with {@link admitBySteps} and
+ * `admitMessage` with {@link admitMessageBySteps} when the store has no native ones; freezes the
+ * result; and brands it, so `createGateway` can tell a checked
  * store from a plain object — across two installed copies of core too, since the brand is a
  * registered symbol.
  */
 import type {
+  AdmitLimit,
+  AdmitMessageRequest,
+  AdmitMessageResult,
   AdmitRequest,
   AdmitResult,
   CleanupRequest,
@@ -166,15 +170,23 @@ function token(value: unknown): Problem {
   )
 }
 
+/** A limit hit of an admit request (`{ key, rule }`), or `null` when disabled. */
+function admitLimit(name: string, value: unknown): Problem {
+  if (value === null) return null
+  const limit = value as AdmitLimit
+  return (
+    object(name, value) ??
+    first(text(`${name}.key`, limit.key, false), rule(`${name}.rule`, limit.rule))
+  )
+}
+
 function admitRequest(value: unknown): Problem {
   const problem = object('request', value)
   if (problem !== null) return problem
   const r = value as AdmitRequest
-  const ip = r.ipLimit
   const user = r.userLimit
   return first(
-    ip === null ? null : (object('ipLimit', ip) ?? text('ipLimit.key', ip.key, false)),
-    ip === null ? null : rule('ipLimit.rule', ip.rule),
+    admitLimit('ipLimit', r.ipLimit),
     hash('tokenHash', r.tokenHash, false),
     hash('sessionHash', r.sessionHash, true),
     r.channel === null ? null : channel('channel', r.channel),
@@ -185,6 +197,13 @@ function admitRequest(value: unknown): Problem {
     user === null ? null : rule('userLimit.rule', user.rule),
     newConnection(r.connection, false),
   )
+}
+
+function admitMessageRequest(value: unknown): Problem {
+  const problem = object('request', value)
+  if (problem !== null) return problem
+  const r = value as AdmitMessageRequest
+  return first(connectionId(r.connectionId), admitLimit('limit', r.limit))
 }
 
 function cleanupRequest(value: unknown): Problem {
@@ -262,6 +281,27 @@ export function admitBySteps(parts: Omit<StoreParts, 'admit' | 'cleanup'>) {
   }
 }
 
+/**
+ * The `admitMessage` of a store that has no native one: the two steps of `Store.admitMessage`,
+ * each through the store's own atomic method, one after the other. Correct for every store that
+ * passes `testStore`; a store that can do both in one round trip implements `admitMessage` for
+ * speed.
+ */
+export function admitMessageBySteps(parts: Pick<StoreParts, 'connections' | 'limits'>) {
+  return async function admitMessage(
+    request: AdmitMessageRequest,
+    now: number,
+  ): Promise<AdmitMessageResult> {
+    const connection = await parts.connections.touch(request.connectionId, now)
+    if (connection === null) return { admitted: false, code: 'CONNECTION_UNKNOWN' }
+    if (request.limit !== null) {
+      const limit = await parts.limits.hit(request.limit.key, request.limit.rule, now)
+      if (!limit.allowed) return { admitted: false, code: 'RATE_LIMITED', limit }
+    }
+    return { admitted: true, connection }
+  }
+}
+
 function requireMethods(parts: StoreParts): void {
   if (typeof parts !== 'object' || parts === null) {
     throw new TypeError('defineStore: the store must be an object')
@@ -276,7 +316,9 @@ function requireMethods(parts: StoreParts): void {
     }
   }
   if (typeof parts.cleanup !== 'function') missing.push('cleanup')
-  if (parts.admit !== undefined && typeof parts.admit !== 'function') missing.push('admit')
+  for (const name of ['admit', 'admitMessage'] as const) {
+    if (parts[name] !== undefined && typeof parts[name] !== 'function') missing.push(name)
+  }
   if (missing.length > 0) {
     throw new TypeError(`defineStore: missing or not a function: ${missing.join(', ')}`)
   }
@@ -285,8 +327,9 @@ function requireMethods(parts: StoreParts): void {
 /**
  * Builds a `Store` from its parts. Throws `TypeError` at once, listing every missing method,
  * unless every method of the SPI (`connections.create/get/touch/disconnect/channels/subscribe/
- * unsubscribe/list`, `tokens.put/consume`, `limits.hit`, `cleanup`) is a function; `admit` is
- * optional and defaults to {@link admitBySteps}.
+ * unsubscribe/list`, `tokens.put/consume`, `limits.hit`, `cleanup`) is a function; `admit` and
+ * `admitMessage` are optional and default to {@link admitBySteps} and
+ * {@link admitMessageBySteps}.
  *
  * Every method of the result checks its arguments before the store sees them — connection ids
  * and channels against the gateway's validators, token hashes as lower-case hex SHA-256, rules,
@@ -340,12 +383,19 @@ export function defineStore(parts: StoreParts): Store {
     parts.admit === undefined
       ? admitBySteps({ connections, tokens, limits })
       : parts.admit.bind(parts)
+  const admitMessage =
+    parts.admitMessage === undefined
+      ? admitMessageBySteps({ connections, limits })
+      : parts.admitMessage.bind(parts)
   const store = {
     connections,
     tokens,
     limits,
     admit: checked('admit', parts, admit, (request, now) =>
       first(admitRequest(request), time('now', now)),
+    ),
+    admitMessage: checked('admitMessage', parts, admitMessage, (request, now) =>
+      first(admitMessageRequest(request), time('now', now)),
     ),
     cleanup: checked('cleanup', parts, parts.cleanup, (request, now) =>
       first(cleanupRequest(request), time('now', now)),

@@ -7,7 +7,13 @@ export type { FetchOptions } from './adapters/fetch.js'
 export type { WebSocketEvent, WebSocketResult } from './adapters/lambda.js'
 export type { Clock } from './clock.js'
 export { systemClock } from './clock.js'
-export { admitBySteps, defineStore, isStore, STORE_BRAND } from './define-store.js'
+export {
+  admitBySteps,
+  admitMessageBySteps,
+  defineStore,
+  isStore,
+  STORE_BRAND,
+} from './define-store.js'
 export type * from './events.js'
 export type { CleanupStoreOptions } from './gateway/cleanup.js'
 export { cleanupStore } from './gateway/cleanup.js'

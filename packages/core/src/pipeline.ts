@@ -5,7 +5,9 @@
  * stateless checks, and a refused stateless check still counts against the client address, so
  * every attempt counts, failed ones included; the hooks that need the token's user (user,
  * permissions, channel access, custom checks) run after it, and a refusal there disconnects the
- * connection admit created. A step returns a rejection to stop; the first one wins.
+ * connection admit created. On a message the stateful part (touching the connection, counting
+ * its message limit) is likewise one `store.admitMessage` call, after the body was parsed. A step
+ * returns a rejection to stop; the first one wins.
  */
 
 import { admission } from './checks/admission.js'
@@ -16,15 +18,15 @@ import {
   loadUser,
   tokenFormat,
 } from './checks/identity-checks.js'
+import { MESSAGE_SCOPE, messageAdmission } from './checks/message-admission.js'
 import {
   jsonMessage,
-  knownConnection,
   messagePermissions,
   payloadSchema,
   selectHandler,
 } from './checks/message-checks.js'
 import { clientAddress, host, origin } from './checks/origin-checks.js'
-import { type LimitRefusal, limitStep } from './checks/rate-limits.js'
+import type { LimitRefusal } from './checks/rate-limits.js'
 import type { RequestState, Step } from './checks/request-state.js'
 import {
   bodySize,
@@ -114,13 +116,7 @@ export function buildPipelines<TUser>(
       present<Step<TUser>>([
         bodySize,
         jsonMessage,
-        knownConnection,
-        limitStep<TUser>(
-          'message.connection',
-          config.limits.messagePerConnection,
-          (s) => s.connectionId,
-          limited('message.connection'),
-        ),
+        messageAdmission<TUser>(config.limits.messagePerConnection, limited(MESSAGE_SCOPE)),
         selectHandler,
         loadUser,
         messagePermissions,

@@ -1,7 +1,7 @@
 /**
  * The store SPI (version 2): the only state apigw-ws keeps. Every method is required, except
- * `admit`, which `defineStore` composes from the others when a store has no faster one. Every
- * method returns a Promise. Each group does one job so a store can be reasoned about, and tested
+ * `admit` and `admitMessage`, which `defineStore` composes from the others when a store has no
+ * faster ones. Every method returns a Promise. Each group does one job so a store can be reasoned about, and tested
  * by `testStore` from `@apigw-ws/core/testing`, one concern at a time.
  *
  * Three rules hold for every method:
@@ -262,6 +262,40 @@ export type AdmitResult =
     }
   | AdmitRefusal
 
+/**
+ * The stateful part of one message, after the body was read and parsed. See
+ * `Store.admitMessage` for the steps and their order.
+ */
+export interface AdmitMessageRequest {
+  /** The connection the message arrived on. */
+  readonly connectionId: string
+  /** The message limit of the connection; `null` when disabled. */
+  readonly limit: AdmitLimit | null
+}
+
+/** Why `admitMessage` refused a message (rejection codes of the gateway's table). */
+export type AdmitMessageRefusal =
+  | {
+      readonly admitted: false
+      /** The connection is unknown or disconnected; no hit was counted. */
+      readonly code: 'CONNECTION_UNKNOWN'
+    }
+  | {
+      readonly admitted: false
+      /** The connection's limit refused; the message was counted (`requestCount`) all the same. */
+      readonly code: 'RATE_LIMITED'
+      readonly limit: LimitResult
+    }
+
+/** The outcome of `admitMessage`. */
+export type AdmitMessageResult =
+  | {
+      readonly admitted: true
+      /** The connection as `connections.touch` left it (this message counted). */
+      readonly connection: ConnectionRecord
+    }
+  | AdmitMessageRefusal
+
 /** The whole store. */
 export interface Store {
   readonly connections: ConnectionStore
@@ -286,6 +320,19 @@ export interface Store {
    */
   admit(request: AdmitRequest, now: number): Promise<AdmitResult>
   /**
+   * Admits one message, with exactly the outcomes of these steps run in order, stopping at the
+   * first refusal:
+   * 1. the connection is touched as by `connections.touch(connectionId, now)`; unknown or
+   *    disconnected → `CONNECTION_UNKNOWN` (nothing changed, no hit counted);
+   * 2. `limit` (when set) counts one hit for its key as by `limits.hit(key, rule, now)`; not
+   *    allowed → `RATE_LIMITED` with that hit's result (the touch stays).
+   * Otherwise the message is admitted with the touched record. Each step is atomic as its own
+   * method is; a store may run both in one round trip. Effects of the touch stay when the limit
+   * refuses, as they would with separate calls. `defineStore` supplies this composition when a
+   * store has none.
+   */
+  admitMessage(request: AdmitMessageRequest, now: number): Promise<AdmitMessageResult>
+  /**
    * Deletes tokens that expired (`expiresAt <= now`) or were used, rate-limit windows that ended
    * (`resetAt <= now`), and connections matching the thresholds, at most `batchSize` of each
    * kind. Idempotent; callers loop until every count is below `batchSize`.
@@ -293,11 +340,15 @@ export interface Store {
   cleanup(request: CleanupRequest, now: number): Promise<CleanupCounts>
 }
 
-/** The parts a store implements for `defineStore`: everything but `admit`, which is optional. */
+/**
+ * The parts a store implements for `defineStore`: everything but `admit` and `admitMessage`,
+ * which are optional.
+ */
 export interface StoreParts {
   readonly connections: ConnectionStore
   readonly tokens: TokenStore
   readonly limits: LimitStore
   readonly admit?: Store['admit'] | undefined
+  readonly admitMessage?: Store['admitMessage'] | undefined
   readonly cleanup: Store['cleanup']
 }

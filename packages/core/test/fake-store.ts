@@ -165,6 +165,8 @@ export function fakeStore(): FakeStore {
       hit: () => Promise.reject(new Error('fakeStore: limits are not used by the sender')),
     },
     admit: () => Promise.reject(new Error('fakeStore: admit is not used by the sender')),
+    admitMessage: () =>
+      Promise.reject(new Error('fakeStore: admitMessage is not used by the sender')),
     cleanup: () => Promise.reject(new Error('fakeStore: cleanup is not used by the sender')),
   }
   return store

@@ -144,8 +144,9 @@ export interface RecordingStore extends StoreParts {
 type AnyMethod = (...args: unknown[]) => Promise<unknown>
 
 /**
- * The parts of `inner` with every method wrapped. `admit` is left out on purpose: the gateway
- * composes it from the wrapped parts, so each step of a connect is seen (and interleaved).
+ * The parts of `inner` with every method wrapped. `admit` and `admitMessage` are left out on
+ * purpose: the gateway composes them from the wrapped parts, so each step of a connect or a
+ * message is seen (and interleaved).
  */
 function wrapStore(
   inner: Store,

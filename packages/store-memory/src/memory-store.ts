@@ -7,6 +7,8 @@
  * and expired data is removed by `cleanup`, or to make room when a table is full.
  */
 import {
+  type AdmitMessageRequest,
+  type AdmitMessageResult,
   type CleanupCounts,
   type CleanupRequest,
   type ConnectionFilter,
@@ -147,6 +149,18 @@ export function createMemoryStore(options?: MemoryStoreOptions): {
       hit: (key: string, rule: LimitRule, now: number) =>
         run(() => limits.hit(key, rule.limit, rule.windowMs, at(now))),
     },
+    // Both steps inside one synchronous run: nothing can interleave between touch and hit.
+    admitMessage: (request: AdmitMessageRequest, now: number) =>
+      run((): AdmitMessageResult => {
+        const connection = connections.touch(request.connectionId, at(now))
+        if (connection === null) return { admitted: false, code: 'CONNECTION_UNKNOWN' }
+        if (request.limit !== null) {
+          const { key, rule } = request.limit
+          const limit = limits.hit(key, rule.limit, rule.windowMs, now)
+          if (!limit.allowed) return { admitted: false, code: 'RATE_LIMITED', limit }
+        }
+        return { admitted: true, connection }
+      }),
     cleanup: (request: CleanupRequest, now: number) =>
       run(
         (): CleanupCounts => ({
@@ -177,6 +191,8 @@ export function createMemoryStore(options?: MemoryStoreOptions): {
  * Every operation completes synchronously inside the call and resolves a Promise, so each one is
  * atomic within the process: N concurrent `consume`s of one token yield exactly one record, N
  * concurrent `hit`s yield counts 1..N, N concurrent `subscribe`s never pass the channel limit.
+ * `admitMessage` (touch, then the message limit) is native and runs both steps in one such call;
+ * `admit` is composed by `defineStore` from the methods.
  * Records it returns are frozen snapshots; callers can never change the store's state through
  * them. Invalid arguments reject with `TypeError` (checked by `defineStore`).
  *

@@ -1,7 +1,7 @@
 /**
- * Checks on message routes: the body must be a bounded JSON object, the connection must be known
- * and connected (touched atomically), the handler must be explicitly registered, permissions must
- * hold, and the payload must satisfy the handler's schema.
+ * Checks on message routes: the body must be a bounded JSON object, the handler must be explicitly
+ * registered, permissions must hold, and the payload must satisfy the handler's schema. That the
+ * connection is known and connected (touched atomically) is `message-admission.ts`'s job.
  */
 import { decodeBody, parseJsonObject } from '../body.js'
 import { HEARTBEAT_ACTION, heartbeatHandler } from '../client-protocol.js'
@@ -18,19 +18,6 @@ export function jsonMessage<TUser>(state: RequestState<TUser>): StepResult {
   const message = parseJsonObject(text, state.config.json)
   if (message === null) return reject('JSON_INVALID')
   state.message = message
-  return undefined
-}
-
-/**
- * The connection is known and connected; counts the message (`requestCount + 1`) atomically.
- * Unknown and disconnected ids are a client-side condition (404), never a 500.
- */
-export async function knownConnection<TUser>(state: RequestState<TUser>): Promise<StepResult> {
-  const id = state.connectionId as string
-  const connection = await guard('store', () => state.config.store.connections.touch(id, state.now))
-  if (connection === null) return reject('CONNECTION_UNKNOWN')
-  state.connection = connection
-  state.userId = connection.userId
   return undefined
 }
 

@@ -1,16 +1,8 @@
 import { memoryStore } from '@apigw-ws/store-memory'
 import { describe, expect, it } from 'vitest'
-import {
-  kitConfig,
-  ORIGIN,
-  recordingStore,
-  rejectionCodes,
-  setup,
-  stateFor,
-} from '../../test/gateway-kit.js'
+import { ORIGIN, recordingStore, rejectionCodes, setup } from '../../test/gateway-kit.js'
 import { defineStore } from '../define-store.js'
-import { httpRequests } from '../testing/requests.js'
-import { hitLimit, limitStep } from './rate-limits.js'
+import { hitLimit } from './rate-limits.js'
 
 const RULE = { limit: 2, windowMs: 10_000 }
 
@@ -45,38 +37,6 @@ describe('hitLimit', () => {
     const rule = { limit: 1, windowMs: 1_000 }
     expect(await hitLimit(store, 'connect.ip', '1.2.3.4', rule, 0)).toBeNull()
     expect(await hitLimit(store, 'connect.user', '1.2.3.4', rule, 0)).toBeNull()
-  })
-})
-
-describe('limitStep', () => {
-  it('is absent when the rule is disabled', () => {
-    expect(
-      limitStep(
-        's',
-        null,
-        () => 'k',
-        () => undefined,
-      ),
-    ).toBeNull()
-  })
-
-  it('passes when there is nothing to key on, and reports each refusal', async () => {
-    const limited: unknown[] = []
-    const step = limitStep<unknown>(
-      's',
-      { limit: 1, windowMs: 1_000 },
-      (s) => s.userId,
-      (_s, refusal, rule) => {
-        limited.push([refusal.count, rule.limit])
-      },
-    )
-    const config = kitConfig()
-    const request = httpRequests().connect()
-    expect(await step?.(stateFor(config, request))).toBeUndefined()
-    const withUser = stateFor(config, request, { userId: 'u' })
-    expect(await step?.(withUser)).toBeUndefined()
-    expect(await step?.(withUser)).toMatchObject({ code: 'RATE_LIMITED' })
-    expect(limited).toEqual([[2, 1]])
   })
 })
 

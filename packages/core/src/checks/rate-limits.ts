@@ -8,7 +8,6 @@ import { guard } from '../failures.js'
 import type { RateLimitRule } from '../options.js'
 import type { Rejection } from '../rejections.js'
 import type { LimitResult, Store } from '../store.js'
-import type { RequestState, StepResult } from './request-state.js'
 
 /** Outcome of a limit hit that refused the request. */
 export interface LimitRefusal {
@@ -38,22 +37,4 @@ export async function hitLimit(
 ): Promise<LimitRefusal | null> {
   const result = await guard('store', () => store.limits.hit(`${scope}:${id}`, rule, now))
   return limitRefusal(scope, result, now)
-}
-
-/** A step that limits by the value `key(state)` under `scope`, when the rule is enabled. */
-export function limitStep<TUser>(
-  scope: string,
-  rule: RateLimitRule | null,
-  key: (state: RequestState<TUser>) => string | null,
-  onLimited: (state: RequestState<TUser>, refusal: LimitRefusal, rule: RateLimitRule) => void,
-): ((state: RequestState<TUser>) => Promise<StepResult>) | null {
-  if (rule === null) return null
-  return async function rateLimit(state) {
-    const id = key(state)
-    if (id === null) return undefined
-    const refusal = await hitLimit(state.config.store, scope, id, rule, state.now)
-    if (refusal === null) return undefined
-    onLimited(state, refusal, rule)
-    return refusal.rejection
-  }
 }

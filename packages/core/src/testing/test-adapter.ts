@@ -165,17 +165,26 @@ function forward(target: object, property: string | symbol): unknown {
   return typeof value === 'function' ? value.bind(target) : value
 }
 
-/** The store, with `connections.touch` failing for ids in `broken` (to provoke a 503). */
+/**
+ * The store, with `connections.touch` and `admitMessage` (a message's store call, composed from
+ * `touch` or native) failing for ids in `broken` (to provoke a 503).
+ */
 function withBrokenTouch(store: Store, broken: ReadonlySet<string>): Store {
+  const unavailable = () => Promise.reject(new Error('store unavailable'))
   const touch: Store['connections']['touch'] = (connectionId, now) =>
-    broken.has(connectionId)
-      ? Promise.reject(new Error('store unavailable'))
-      : store.connections.touch(connectionId, now)
+    broken.has(connectionId) ? unavailable() : store.connections.touch(connectionId, now)
+  const admitMessage: Store['admitMessage'] = (request, now) =>
+    broken.has(request.connectionId) ? unavailable() : store.admitMessage(request, now)
   const connections = new Proxy({} as Store['connections'], {
     get: (_, property) => (property === 'touch' ? touch : forward(store.connections, property)),
   })
   return new Proxy({} as Store, {
-    get: (_, property) => (property === 'connections' ? connections : forward(store, property)),
+    get: (_, property) =>
+      property === 'connections'
+        ? connections
+        : property === 'admitMessage'
+          ? admitMessage
+          : forward(store, property),
   })
 }
 
@@ -224,7 +233,7 @@ interface Fixture {
   readonly clock: FakeClock
   readonly events: GatewayEvent[]
   readonly transport: CapturingConnections
-  /** Connection ids whose `touch` fails. */
+  /** Connection ids whose `touch` (and `admitMessage`) fails. */
   readonly broken: Set<string>
   readonly http: ReturnType<typeof httpRequests>
   /** Sends through the adapter and reads the whole response. */

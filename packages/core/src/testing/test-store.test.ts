@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import { defineStore } from '../define-store.js'
 import type {
+  AdmitMessageRequest,
+  AdmitMessageResult,
   AdmitRequest,
   CleanupRequest,
   ConnectionFilter,
@@ -512,6 +514,62 @@ const mutants: Mutant[] = [
           return created
             ? ({ admitted: true, token: row.record, channel: null } as const)
             : ({ admitted: false, code: 'CONNECTION_DUPLICATE' } as const)
+        },
+      },
+    }),
+  },
+  {
+    flaw: 'admitMessage counts the hit before it looks the connection up',
+    check: 'an unknown or disconnected connection is refused, changing nothing and counting no hit',
+    build: ({ store }) => ({
+      store: {
+        ...store,
+        admitMessage: async (request: AdmitMessageRequest, now: number) => {
+          const composed = defineStore(store)
+          if (request.limit !== null) {
+            await composed.limits.hit(request.limit.key, request.limit.rule, now)
+          }
+          return composed.admitMessage({ ...request, limit: null }, now)
+        },
+      },
+    }),
+  },
+  {
+    flaw: 'admitMessage undoes the touch when the limit refuses',
+    check: 'a connection over its limit is refused with the hit, and the touch stays',
+    build: ({ store, state }) => ({
+      store: {
+        ...store,
+        admitMessage: async (request: AdmitMessageRequest, now: number) => {
+          const row = state.connections.get(request.connectionId)
+          const before = row === undefined ? null : { ...row }
+          const result = await defineStore(store).admitMessage(request, now)
+          if (!result.admitted && row !== undefined && before !== null) {
+            row.requestCount = before.requestCount
+            row.lastSeenAt = before.lastSeenAt
+          }
+          return result
+        },
+      },
+    }),
+  },
+  {
+    flaw: 'admitMessage decides on the count it read before an await',
+    check: '40 parallel messages on one connection with limit 10: exactly 10 admitted, all counted',
+    build: ({ store, state }) => ({
+      store: {
+        ...store,
+        admitMessage: async (request: AdmitMessageRequest, now: number) => {
+          const limit = request.limit
+          const seen = limit === null ? 0 : (state.limits.get(limit.key)?.count ?? 0)
+          const result = await defineStore(store).admitMessage(request, now)
+          if (limit === null || result.admitted || result.code !== 'RATE_LIMITED') return result
+          // Allowed on the stale count: a check-then-act gap lets the flood through.
+          if (seen < limit.rule.limit) {
+            const connection = await store.connections.get(request.connectionId)
+            return { admitted: true, connection } as AdmitMessageResult
+          }
+          return result
         },
       },
     }),

@@ -10,6 +10,7 @@ import { defineStore } from '../define-store.js'
 import type { Store, StoreParts } from '../store.js'
 import { type FakeClock, fakeClock } from './fake-clock.js'
 import { admitChecks } from './store-checks/admit.js'
+import { admitMessageChecks } from './store-checks/admit-message.js'
 import { channelChecks } from './store-checks/channels.js'
 import { cleanupChecks } from './store-checks/cleanup.js'
 import { concurrencyChecks } from './store-checks/concurrency.js'
@@ -53,6 +54,7 @@ export const storeChecks: readonly StoreCheck[] = Object.freeze([
   ...tokenChecks,
   ...limitChecks,
   ...admitChecks,
+  ...admitMessageChecks,
   ...cleanupChecks,
   ...concurrencyChecks,
   ...hashAtRestChecks,
@@ -85,11 +87,13 @@ function assertOptions(value: unknown): void {
  * bookkeeping, `list` filters and keyset pagination (1,000 connections, ascending binary order
  * of ids, stable while records come and go), channels with their limit, single-use
  * session-bound tokens with exact TTL boundaries (a duplicate `put` resolves `false`),
- * fixed-window limits, every outcome of `admit`, batched idempotent `cleanup`, key isolation,
+ * fixed-window limits, every outcome of `admit` and `admitMessage`, batched idempotent
+ * `cleanup`, key isolation,
  * and concurrency: 50 parallel `consume`s of one token have exactly one winner, 100 parallel
  * `hit`s with limit 20 allow exactly 20 with counts 1..100, 40 parallel `subscribe`s never pass
  * the channel limit, 20 parallel `admit`s with one token admit one connection and the address
- * and user limits admit exactly their limit, 50 parallel `touch`es count 50, 10 parallel
+ * and user limits admit exactly their limit, 40 parallel `admitMessage`s on one connection with
+ * limit 10 admit exactly 10 and count 40, 50 parallel `touch`es count 50, 10 parallel
  * `disconnect`s have exactly one `true`. The concurrency checks (in every group) cannot be
  * disabled. With `inspect`, it also checks that tokens are stored only as SHA-256 and session
  * ids not at all.

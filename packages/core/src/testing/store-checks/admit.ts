@@ -13,6 +13,7 @@ import {
   countTrue,
   group,
   hashOf,
+  hitsOf,
   MINUTE,
   newToken,
   range,
@@ -53,11 +54,6 @@ async function tokenFor(
   const hash = await hashOf(label)
   expect(await store.tokens.put(newToken(hash, clock, fields))).toBe(true)
   return hash
-}
-
-/** How many hits `key` has had in its window (counts one more, as an oracle). */
-async function hitsOf(store: Store, key: string, now: number): Promise<number> {
-  return (await store.limits.hit(key, { limit: 1_000, windowMs: MINUTE }, now)).count - 1
 }
 
 function codeOf(result: AdmitResult): string {

@@ -31,6 +31,7 @@ export const shapeChecks = group('shape', {
       }
     }
     expect(typeof store.admit, 'admit').toBe('function')
+    expect(typeof store.admitMessage, 'admitMessage').toBe('function')
     expect(typeof store.cleanup, 'cleanup').toBe('function')
   },
 })

@@ -210,6 +210,11 @@ export function scrambledIds(count: number, seed: number): string[] {
   return [...ids]
 }
 
+/** How many hits `key` has had in its window (counts one more, as an oracle). */
+export async function hitsOf(store: Store, key: string, now: number): Promise<number> {
+  return (await store.limits.hit(key, { limit: 1_000, windowMs: MINUTE }, now)).count - 1
+}
+
 export function countTrue(values: readonly boolean[]): number {
   return values.filter(Boolean).length
 }
