@@ -24,6 +24,7 @@ import {
 import type { Kysely } from 'kysely'
 import { type KyselyStoreDialect, resolveDialect } from './dialect.js'
 import { postgresAdmit } from './postgres-admit.js'
+import { postgresAdmitMessage } from './postgres-admit-message.js'
 import type { QueryRunner } from './prepared.js'
 import { checkTablePrefix, DEFAULT_TABLE_PREFIX, type StoreDatabase, tableNames } from './schema.js'
 import { type DirectSqliteDatabase, directSqliteRunner } from './sqlite-direct.js'
@@ -316,9 +317,12 @@ export function kyselyStore<DB>(options: KyselyStoreOptions<DB>): Store {
     })
   }
 
-  // PostgreSQL admits a connection in one round trip; SQLite composes the steps (in process).
-  const admit = dialect === 'postgres' ? postgresAdmit(runner, prefix) : undefined
-  return defineStore({ connections, tokens, limits, cleanup, admit })
+  // PostgreSQL admits a connection, and a message, in one round trip each; SQLite composes the
+  // steps (in process, where a statement costs no round trip).
+  const postgres = dialect === 'postgres'
+  const admit = postgres ? postgresAdmit(runner, prefix) : undefined
+  const admitMessage = postgres ? postgresAdmitMessage(runner, prefix) : undefined
+  return defineStore({ connections, tokens, limits, cleanup, admit, admitMessage })
 }
 
 function directRunner(

@@ -44,6 +44,7 @@ describeEachDatabase('migrations', ({ open }) => {
       { migrationName: '0001_initial', direction: 'Up', status: 'Success' },
       { migrationName: '0002_channel_count', direction: 'Up', status: 'Success' },
       { migrationName: '0003_postgres_admit', direction: 'Up', status: 'Success' },
+      { migrationName: '0004_postgres_admit_message', direction: 'Up', status: 'Success' },
     ])
     const mine = (await tables()).filter((name) => name.startsWith(prefix))
     expect(mine).toEqual(
@@ -175,6 +176,32 @@ describeEachDatabase('migrations', ({ open }) => {
     await all['0001_initial']?.down?.(database.db)
   })
 
+  it('0003 and 0004 create the PostgreSQL functions of their prefix, and drop them on down', async () => {
+    const prefix = uniquePrefix('p')
+    await migrate(database.db, { tablePrefix: prefix })
+    const expected = database.dialect === 'postgres' ? ['admit', 'admit_message'] : []
+    expect(await functionsOf(prefix)).toEqual(expected)
+    expect(await migrate(database.db, { tablePrefix: prefix })).toEqual([])
+    expect(await functionsOf(prefix)).toEqual(expected)
+    const all = migrations({ tablePrefix: prefix })
+    await all['0004_postgres_admit_message']?.down(database.db)
+    expect(await functionsOf(prefix)).toEqual(expected.filter((name) => name === 'admit'))
+    // Up again on a database that has it already (`create or replace`): nothing to trip over.
+    await all['0004_postgres_admit_message']?.up(database.db)
+    await all['0004_postgres_admit_message']?.up(database.db)
+    expect(await functionsOf(prefix)).toEqual(expected)
+  })
+
+  /** The store's functions for `prefix` in this file's schema (none on SQLite). */
+  async function functionsOf(prefix: string): Promise<string[]> {
+    if (database.dialect !== 'postgres') return []
+    const { rows } = await sql<{ name: string }>`select p.proname as name from pg_proc p
+      join pg_namespace n on n.oid = p.pronamespace
+      where n.nspname = current_schema() and p.proname like ${`${prefix}%`}
+      order by p.proname`.execute(database.db)
+    return rows.map((row) => row.name.slice(prefix.length))
+  }
+
   it('runs down cleanly', async () => {
     const prefix = uniquePrefix('d')
     await migrate(database.db, { tablePrefix: prefix })
@@ -215,6 +242,7 @@ describe('migrate failures and options', () => {
       '0001_initial',
       '0002_channel_count',
       '0003_postgres_admit',
+      '0004_postgres_admit_message',
     ])
     expect(migrationTableNames('x_')).toEqual({
       migrationTableName: 'x_migrations',
@@ -268,6 +296,27 @@ describe.skipIf(skipWithout('postgres', 'migrating into schemas chosen by search
       const storeB = kyselyStore({ db: second.db })
       await storeA.limits.hit('k', { limit: 5, windowMs: 1000 }, 0)
       expect((await storeB.limits.hit('k', { limit: 5, windowMs: 1000 }, 0)).count).toBe(1)
+
+      // Each schema has its own functions, over its own tables: a message admitted in the
+      // second schema touches and counts there only.
+      const functions = await sql<{ schema: string }>`select n.nspname as schema from pg_proc p
+        join pg_namespace n on n.oid = p.pronamespace
+        where p.proname = 'apigw_admit_message' and n.nspname in (${first.schema}, ${second.schema})
+        order by n.nspname`.execute(first.db)
+      expect(functions.rows.map((row) => row.schema).sort()).toEqual(
+        [first.schema, second.schema].sort(),
+      )
+      const connection = { connectionId: 'c1', userId: 'u', channels: [], apiId: null }
+      await storeB.connections.create({ ...connection, stage: null, domainName: null }, 0)
+      const limit = { key: 'k', rule: { limit: 5, windowMs: 1000 } }
+      expect(await storeA.admitMessage({ connectionId: 'c1', limit }, 1)).toEqual({
+        admitted: false,
+        code: 'CONNECTION_UNKNOWN',
+      })
+      const admitted = await storeB.admitMessage({ connectionId: 'c1', limit }, 1)
+      expect(admitted.admitted && admitted.connection.requestCount).toBe(1)
+      expect((await storeB.limits.hit('k', { limit: 5, windowMs: 1000 }, 2)).count).toBe(3)
+      expect((await storeA.limits.hit('k', { limit: 5, windowMs: 1000 }, 2)).count).toBe(2)
     })
   },
 )

@@ -10,6 +10,7 @@
 import { type Kysely, sql } from 'kysely'
 import { checkDialect, type KyselyStoreDialect, resolveDialect } from './dialect.js'
 import { createAdmitFunction, dropAdmitFunction } from './postgres-admit.js'
+import { createAdmitMessageFunction, dropAdmitMessageFunction } from './postgres-admit-message.js'
 import { checkTablePrefix, DEFAULT_TABLE_PREFIX, tableNames } from './schema.js'
 
 /**
@@ -113,19 +114,21 @@ function channelCount(prefix: string, explicit: KyselyStoreDialect | undefined):
 }
 
 /**
- * 0003: on PostgreSQL, the `<prefix>admit` function that runs `$connect`'s store steps in one
- * round trip (`postgres-admit.ts`); nothing on SQLite.
+ * A migration that, on PostgreSQL only, creates a PL/pgSQL function of the store with `create`
+ * (and drops it with `drop`); nothing on SQLite, which runs the store's steps in process.
  */
-function postgresAdmitFunction(
+function postgresFunction(
   prefix: string,
   explicit: KyselyStoreDialect | undefined,
+  create: (db: Kysely<unknown>, prefix: string) => Promise<void>,
+  drop: (db: Kysely<unknown>, prefix: string) => Promise<void>,
 ): StoreMigration {
   return {
     async up(db: Kysely<unknown>): Promise<void> {
-      if (resolveDialect(db, explicit) === 'postgres') await createAdmitFunction(db, prefix)
+      if (resolveDialect(db, explicit) === 'postgres') await create(db, prefix)
     },
     async down(db: Kysely<unknown>): Promise<void> {
-      if (resolveDialect(db, explicit) === 'postgres') await dropAdmitFunction(db, prefix)
+      if (resolveDialect(db, explicit) === 'postgres') await drop(db, prefix)
     },
   }
 }
@@ -243,7 +246,21 @@ export function migrations(
   return Object.freeze({
     '0001_initial': initial(prefix, options.dialect),
     '0002_channel_count': channelCount(prefix, options.dialect),
-    '0003_postgres_admit': postgresAdmitFunction(prefix, options.dialect),
+    // 0003: `<prefix>admit`, `$connect`'s store steps in one round trip (`postgres-admit.ts`).
+    '0003_postgres_admit': postgresFunction(
+      prefix,
+      options.dialect,
+      createAdmitFunction,
+      dropAdmitFunction,
+    ),
+    // 0004: `<prefix>admit_message`, a message's touch and limit hit in one round trip
+    // (`postgres-admit-message.ts`).
+    '0004_postgres_admit_message': postgresFunction(
+      prefix,
+      options.dialect,
+      createAdmitMessageFunction,
+      dropAdmitMessageFunction,
+    ),
   })
 }
 

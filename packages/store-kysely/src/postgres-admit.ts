@@ -21,17 +21,25 @@ export function admitFunctionName(prefix: string): string {
   return `${prefix}admit`
 }
 
-/** `create or replace function <prefix>admit(…)` for the tables under `prefix`. */
-export function admitFunctionSql(prefix: string): string {
-  const t = tableNames(prefix)
-  // One limit hit, as `limits.hit` runs it: count and window decided inside the upsert.
-  const hit = (key: string, window: string) => `
+/**
+ * One limit hit in PL/pgSQL, as `limits.hit` runs it: count and window decided inside the upsert
+ * on `key` (an expression) with the window `window` ms from `p_now`, its result stored in
+ * `o_count` and `o_reset_at`.
+ */
+export function hitStatement(t: ReturnType<typeof tableNames>, key: string, window: string) {
+  return `
     insert into "${t.rate_limits}" as r ("key", "count", "reset_at")
       values (${key}, 1, p_now + ${window})
       on conflict ("key") do update set
         "count" = case when r."reset_at" <= p_now then 1 else r."count" + 1 end,
         "reset_at" = case when r."reset_at" <= p_now then excluded."reset_at" else r."reset_at" end
       returning r."count", r."reset_at" into o_count, o_reset_at;`
+}
+
+/** `create or replace function <prefix>admit(…)` for the tables under `prefix`. */
+export function admitFunctionSql(prefix: string): string {
+  const t = tableNames(prefix)
+  const hit = (key: string, window: string) => hitStatement(t, key, window)
   return `create or replace function "${admitFunctionName(prefix)}"(
   p_ip_key text, p_ip_limit bigint, p_ip_window bigint,
   p_token_hash text, p_session_hash text, p_channel text,

@@ -125,6 +125,69 @@ describe.skipIf(noPostgres)('PostgreSQL with real interleaving', () => {
     expect(await store.connections.get('admit-1')).toMatchObject({ userId: 'ann', stage: 'st' })
   })
 
+  it('admits a message in one round trip; the touch stays when the limit refuses', async () => {
+    const store = kyselyStore({ db: database.db, tablePrefix: prefix })
+    const connection = { connectionId: 'talk-1', userId: 'ann', channels: [], apiId: 'api' }
+    await store.connections.create({ ...connection, stage: 'st', domainName: null }, 10)
+    const limit = { key: 'message.connection:talk-1', rule: { limit: 1, windowMs: MINUTE } }
+    let queries = 0
+    const count = () => {
+      queries++
+    }
+    database.pool.on('acquire', count)
+    try {
+      const admitted = await store.admitMessage({ connectionId: 'talk-1', limit }, 20)
+      expect(queries).toBe(1)
+      expect(admitted).toEqual({
+        admitted: true,
+        connection: {
+          connectionId: 'talk-1',
+          userId: 'ann',
+          apiId: 'api',
+          stage: 'st',
+          domainName: null,
+          connectedAt: 10,
+          lastSeenAt: 20,
+          requestCount: 1,
+          disconnectedAt: null,
+        },
+      })
+      expect(await store.admitMessage({ connectionId: 'talk-1', limit }, 30)).toEqual({
+        admitted: false,
+        code: 'RATE_LIMITED',
+        limit: { allowed: false, count: 2, resetAt: 20 + MINUTE },
+      })
+      expect(queries).toBe(2)
+    } finally {
+      database.pool.off('acquire', count)
+    }
+    expect(await store.connections.get('talk-1')).toMatchObject({ requestCount: 2, lastSeenAt: 30 })
+    await store.connections.disconnect('talk-1', 40)
+    expect(await store.admitMessage({ connectionId: 'talk-1', limit }, 50)).toEqual({
+      admitted: false,
+      code: 'CONNECTION_UNKNOWN',
+    })
+    expect((await store.limits.hit(limit.key, limit.rule, 60)).count).toBe(3)
+  })
+
+  it('100 parallel messages on one connection over two pools with limit 20: exactly 20 admitted', async () => {
+    const [a, b] = twoInstances()
+    const connection = { connectionId: 'flood', userId: 'u', channels: [], apiId: null }
+    await a.connections.create({ ...connection, stage: null, domainName: null }, 0)
+    const limit = { key: 'message.connection:flood', rule: { limit: 20, windowMs: MINUTE } }
+    const results = await Promise.all(
+      Array.from({ length: 100 }, (_, i) =>
+        (i % 2 === 0 ? a : b).admitMessage({ connectionId: 'flood', limit }, 1),
+      ),
+    )
+    expect(results.filter((r) => r.admitted)).toHaveLength(20)
+    const counts = results.flatMap((r) => (r.admitted ? [r.connection.requestCount] : []))
+    expect(new Set(counts).size).toBe(20)
+    expect((await a.connections.get('flood'))?.requestCount).toBe(100)
+    expect((await b.limits.hit(limit.key, limit.rule, 2)).count).toBe(101)
+    expect(database.pool.totalCount).toBeGreaterThanOrEqual(5)
+  })
+
   it('200 parallel hits with limit 20: exactly 20 allowed, counts 1..200', async () => {
     const [a, b] = twoInstances()
     const rule = { limit: 20, windowMs: MINUTE }
