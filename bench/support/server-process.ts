@@ -11,6 +11,7 @@ import { type ChildProcess, fork } from 'node:child_process'
 import type { Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { fileURLToPath } from 'node:url'
+import { pinServer } from './cpus.js'
 
 /** A reading of the server process: CPU used so far and requests answered per server. */
 export interface ServerSnapshot {
@@ -89,6 +90,7 @@ export async function startServerProcess(
     child.once('error', reject)
     child.once('exit', (code) => reject(new Error(`bench server exited with code ${code}`)))
   })
+  if (child.pid !== undefined) pinServer(child.pid)
   const snapshot = () =>
     new Promise<ServerSnapshot>((resolve) => {
       const onMessage = (message: FromChild) => {

@@ -9,6 +9,7 @@ import { execFile, execFileSync } from 'node:child_process'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { loadGeneratorCommand } from './cpus.js'
 
 /** One prepared request. */
 export interface WrkRequest {
@@ -100,9 +101,11 @@ export async function runWrk(options: {
   writeFileSync(file, script(options.requests))
   try {
     const stdout = await new Promise<string>((resolve, reject) => {
+      const [command, ...pinned] = loadGeneratorCommand('wrk')
       execFile(
-        'wrk',
+        command,
         [
+          ...pinned,
           '-t1',
           `-c${options.connections}`,
           `-d${Math.max(1, Math.round(options.durationMs / 1000))}s`,

@@ -26,10 +26,18 @@ export async function guard<T>(source: FailureSource, fn: () => T | Promise<T>):
   try {
     return await fn()
   } catch (error) {
-    // Deliberate refusals pass through untouched; everything else is tagged.
-    if (error instanceof InternalFailure || isRejectionError(error)) throw error
-    throw new InternalFailure(source, error)
+    throw tagged(source, error)
   }
+}
+
+/**
+ * What `guard` throws for `error` caught from `source`: deliberate refusals (`RejectionError`)
+ * and already tagged failures unchanged, anything else tagged as an `InternalFailure`.
+ */
+export function tagged(source: FailureSource, error: unknown): unknown {
+  return error instanceof InternalFailure || isRejectionError(error)
+    ? error
+    : new InternalFailure(source, error)
 }
 
 /** The `name` of an error-like value, for events (messages may carry user data). */

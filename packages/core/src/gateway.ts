@@ -18,7 +18,7 @@ import {
   type WebSocketEvent,
   type WebSocketResult,
 } from './adapters/lambda.js'
-import { createAdapter, registerAdapter } from './adapters/serve.js'
+import { createAdapter, type LoadedBody, registerAdapter } from './adapters/serve.js'
 import { newRequestState, type RequestState } from './checks/request-state.js'
 import { encodePush, envelope } from './client-protocol.js'
 import type { GatewayEvent } from './events.js'
@@ -28,7 +28,7 @@ import { createRefusals } from './gateway/refusals.js'
 import { createTokenIssuer, type TokenRequest } from './gateway/token-issuer.js'
 import { type Config, type GatewayOptions, normalizeOptions } from './options.js'
 import { buildPipelines, runSteps } from './pipeline.js'
-import { type Rejection, reject } from './rejections.js'
+import { reject } from './rejections.js'
 import type { GatewayRequest, GatewayResponse } from './request.js'
 import type { Sender } from './send/sender.js'
 import { createSender } from './send/sender.js'
@@ -193,7 +193,7 @@ export function createGateway<TUser = unknown>(options: GatewayOptions<TUser>): 
    */
   async function run(
     input: GatewayRequest,
-    loadBody: (() => Promise<Uint8Array | string | null | Rejection>) | null,
+    loadBody: (() => LoadedBody | Promise<LoadedBody>) | null,
   ): Promise<GatewayResponse> {
     const request = routed(input)
     if (request === null) return refuse(null, input.route, reject('ROUTE_UNKNOWN', 'route header'))
@@ -207,9 +207,7 @@ export function createGateway<TUser = unknown>(options: GatewayOptions<TUser>): 
         if (body !== null && typeof body === 'object' && 'code' in body) {
           return refuse(state, request.route, body)
         }
-        const { connectionId } = state
-        state = newRequestState(config, { ...request, body }, state.now)
-        state.connectionId = connectionId
+        state.request = { ...request, body }
       }
       const steps =
         request.route === '$connect'

@@ -125,9 +125,9 @@ export function toResponse(rejection: Rejection): GatewayResponse {
   return { status, headers, body: genericBody(status) }
 }
 
-/** A JSON success response. */
+/** A JSON success response (its headers object is shared and frozen). */
 export function jsonResponse(status: number, value: unknown): GatewayResponse {
-  return { status, headers: { ...JSON_HEADERS }, body: JSON.stringify(value) }
+  return { status, headers: JSON_HEADERS, body: JSON.stringify(value) }
 }
 
 /**

@@ -175,6 +175,9 @@ export function readNodeBody(
  * `AbortController` per request; any other caller gets plain `readNodeBody` behaviour.
  */
 export function nodeBodyReader(req: NodeIncoming): BodyReader {
-  const reader: BodyReader = (max, signal) => readNodeBody(req, max, signal)
-  return Object.assign(reader, { [STOPPABLE_READ]: (max: number) => startNodeRead(req, max) })
+  const reader = ((max, signal) => readNodeBody(req, max, signal)) as BodyReader & {
+    [STOPPABLE_READ]?: (max: number) => StoppableRead
+  }
+  reader[STOPPABLE_READ] = (max: number) => startNodeRead(req, max)
+  return reader
 }

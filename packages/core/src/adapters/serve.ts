@@ -77,16 +77,19 @@ export interface AdapterEngine {
   readonly bodyTimeoutMs: number
   /**
    * Runs the pipeline for `request` (whose body is still `null`): the head checks, then
-   * `loadBody` (a body or a rejection), then the rest.
+   * `loadBody` (a body or a rejection, at once or later), then the rest.
    */
   run(
     request: GatewayRequest,
-    loadBody: () => Promise<Uint8Array | string | null | Rejection>,
+    loadBody: () => LoadedBody | Promise<LoadedBody>,
   ): Promise<GatewayResponse>
   refuse(rejection: Rejection, route: RouteKey): GatewayResponse
 }
 
 const TIMED_OUT = Symbol('timed out')
+
+/** What loading a body gives the pipeline: the body, or the refusal reading it ended in. */
+export type LoadedBody = Uint8Array | string | null | Rejection
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {
   return (
@@ -97,16 +100,17 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
 }
 
 /**
- * Calls `readBody` and resolves what it produced, or `TIMED_OUT` once `timeoutMs` passed (the
+ * Calls `readBody` and gives what it produced, or `TIMED_OUT` once `timeoutMs` passed (the
  * signal is aborted then, so a reader that listens stops reading). A reader that ignores the
  * signal is abandoned; its eventual result or failure is dropped. A reader that answers
- * synchronously (the body was already in hand) cannot stall, so no timer is started for it.
+ * synchronously (the body was already in hand) cannot stall: its answer is returned as it is,
+ * with no timer and no promise. A reader that throws synchronously throws here.
  */
-async function readWithin(
+function readWithin(
   readBody: BodyReader,
   maxBytes: number,
   timeoutMs: number,
-): Promise<BodyRead | typeof TIMED_OUT> {
+): BodyRead | Promise<BodyRead | typeof TIMED_OUT> {
   const stoppable = (readBody as { [STOPPABLE_READ]?: (maxBytes: number) => StoppableRead })[
     STOPPABLE_READ
   ]
@@ -122,6 +126,14 @@ async function readWithin(
     stop = () => controller.abort()
   }
   if (!isThenable(result)) return result
+  return raceDeadline(result, stop, timeoutMs)
+}
+
+async function raceDeadline(
+  result: PromiseLike<BodyRead>,
+  stop: () => void,
+  timeoutMs: number,
+): Promise<BodyRead | typeof TIMED_OUT> {
   let timer: ReturnType<typeof setTimeout> | undefined
   const timedOut = new Promise<typeof TIMED_OUT>((resolve) => {
     timer = setTimeout(() => {
@@ -139,25 +151,29 @@ async function readWithin(
   }
 }
 
+const unreadable = (): Rejection => reject('BODY_ENCODING_INVALID', 'unreadable body')
+
+/** The body read, or the refusal for a read that ended over the cap or past the deadline. */
+function loaded(body: BodyRead | typeof TIMED_OUT): LoadedBody {
+  if (body === TIMED_OUT) return reject('BODY_TIMEOUT')
+  if (body === 'too-large') return reject('BODY_TOO_LARGE')
+  return body
+}
+
 /** Builds the adapter entry of one gateway. */
 export function createAdapter(engine: AdapterEngine): GatewayAdapter {
   const { maxBodyBytes, bodyTimeoutMs } = engine
 
-  async function loadBody(
-    head: IntegrationHead,
-    readBody: BodyReader,
-  ): Promise<Uint8Array | string | null | Rejection> {
+  function loadBody(head: IntegrationHead, readBody: BodyReader): LoadedBody | Promise<LoadedBody> {
     const declared = declaredLength(head.headers)
     if (declared !== null && declared > maxBodyBytes) return reject('BODY_TOO_LARGE', 'declared')
-    let body: BodyRead | typeof TIMED_OUT
+    let body: BodyRead | Promise<BodyRead | typeof TIMED_OUT>
     try {
-      body = await readWithin(readBody, maxBodyBytes, bodyTimeoutMs)
+      body = readWithin(readBody, maxBodyBytes, bodyTimeoutMs)
     } catch {
-      return reject('BODY_ENCODING_INVALID', 'unreadable body')
+      return unreadable()
     }
-    if (body === TIMED_OUT) return reject('BODY_TIMEOUT')
-    if (body === 'too-large') return reject('BODY_TOO_LARGE')
-    return body
+    return body instanceof Promise ? body.then(loaded, unreadable) : loaded(body)
   }
 
   async function serve(head: IntegrationHead, readBody: BodyReader): Promise<GatewayResponse> {

@@ -21,7 +21,8 @@ export interface ConnectionAttributes {
 /** Mutable state of one request as it moves through the pipeline. */
 export interface RequestState<TUser> {
   readonly config: Config<TUser>
-  readonly request: GatewayRequest
+  /** The request; an adapter's request gets its body once the head checks passed. */
+  request: GatewayRequest
   readonly route: RouteKey
   /** The gateway clock's time when the request arrived. */
   readonly now: number

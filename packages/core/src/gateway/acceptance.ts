@@ -6,7 +6,7 @@
  */
 import type { RequestState } from '../checks/request-state.js'
 import type { GatewayEvent } from '../events.js'
-import { guard } from '../failures.js'
+import { guard, tagged } from '../failures.js'
 import { MessageContext } from '../handler-context.js'
 import type { Config } from '../options.js'
 import { jsonResponse, reject } from '../rejections.js'
@@ -19,6 +19,18 @@ const EMPTY_OK: GatewayResponse = Object.freeze({
   headers: Object.freeze({}),
   body: null,
 })
+
+/**
+ * The 200 answer carrying a handler's result, built synchronously; a result JSON cannot encode
+ * fails as the handler (as `guard('handler', …)` would tag it).
+ */
+function handlerResponse(result: unknown): GatewayResponse {
+  try {
+    return jsonResponse(200, result)
+  } catch (error) {
+    throw tagged('handler', error)
+  }
+}
 
 /** Builds the acceptance step of one gateway. */
 export function createAcceptance<TUser>(
@@ -58,8 +70,7 @@ export function createAcceptance<TUser>(
     const result = await guard('handler', () =>
       handler.handle(new MessageContext(state, send), state.input),
     )
-    const response =
-      result === undefined ? EMPTY_OK : await guard('handler', () => jsonResponse(200, result))
+    const response = result === undefined ? EMPTY_OK : handlerResponse(result)
     if (config.onEvent !== null) {
       emit({
         type: 'message.handled',
