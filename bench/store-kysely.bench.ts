@@ -9,12 +9,24 @@
  * Kysely's SQLite driver otherwise prepares every statement anew. Every variant works on tables
  * of its own created by the same migration, with a fresh token, address, user and connection id
  * per operation. PostgreSQL runs only with `DATABASE_URL`.
+ *
+ * Messages (issue 14 C1): `gateway.handle` of messages with the per-connection message limit on,
+ * 32 concurrent callers spread over 32 connections, side by side in alternating rounds
+ * (`support/rounds.ts`). On PostgreSQL the store with its one-round-trip `admitMessage` runs next
+ * to the same store forced through the composition (`defineStore` of its parts without the
+ * method: touch, then hit, two round trips), whose ratio is the "≥ 2× today's" target, and next
+ * to the store's two statements executed directly with the driver (the ceiling of two round
+ * trips) and the function selected directly (the ceiling of one). SQLite composes the two steps
+ * in process (no round trips to save); it is measured against its two statements run directly.
+ * Environment: APIGW_BENCH_MESSAGES (messages per round, default 3000), APIGW_BENCH_ROUNDS
+ * (message rounds, default 5), APIGW_BENCH_PART (`connect` or `messages` to run one part only).
  */
 import { createHash, randomBytes } from 'node:crypto'
 import { rmSync } from 'node:fs'
 import { mkdtemp } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { defineHandler } from '../packages/core/src/handlers.js'
 import {
   createGateway,
   defineStore,
@@ -24,6 +36,12 @@ import {
 import type { Store } from '../packages/core/src/store.js'
 import { httpRequests } from '../packages/core/src/testing/requests.js'
 import { cachedStatements, kyselyStore, migrate } from '../packages/store-kysely/src/index.js'
+import { admitMessageFunctionName } from '../packages/store-kysely/src/postgres-admit-message.js'
+import type { QueryRunner } from '../packages/store-kysely/src/prepared.js'
+import { type StoreDatabase, tableNames } from '../packages/store-kysely/src/schema.js'
+import { directSqliteRunner } from '../packages/store-kysely/src/sqlite-direct.js'
+import { statements } from '../packages/store-kysely/src/statements.js'
+import { tablePrefixPlugin } from '../packages/store-kysely/src/table-prefix-plugin.js'
 import {
   Database,
   Kysely,
@@ -32,6 +50,14 @@ import {
   SqliteDialect,
 } from '../packages/store-kysely/test/drivers.js'
 import { compare, type Measurement, measure, opsPerSecond, report } from './lib.js'
+import {
+  alternate,
+  printRounds,
+  ratiosTo,
+  type Sample,
+  type Variant,
+  verdict,
+} from './support/rounds.js'
 
 const CONCURRENCY = 32
 const ROUNDS = 5
@@ -291,6 +317,221 @@ async function sqliteBench(storage: 'file' | 'memory'): Promise<void> {
   }
 }
 
+const MESSAGES = Number(process.env.APIGW_BENCH_MESSAGES ?? 3_000)
+const MESSAGE_ROUNDS = Number(process.env.APIGW_BENCH_ROUNDS ?? ROUNDS)
+const MESSAGE_RULE = OPEN_RULE
+
+/** `count` connections created directly in `store` (setup, not timed); resolves their ids. */
+async function messageConnections(store: Store, label: string, count: number): Promise<string[]> {
+  const ids = Array.from({ length: count }, (_, i) => `msg${label}${i}`)
+  await Promise.all(
+    ids.map((connectionId) =>
+      store.connections.create(
+        {
+          connectionId,
+          userId: 'user-1',
+          channels: [],
+          apiId: 'testapi123',
+          stage: null,
+          domainName: null,
+        },
+        Date.now(),
+      ),
+    ),
+  )
+  return ids
+}
+
+/** Runs `op(i)` for `MESSAGES` messages with `CONCURRENCY` callers: throughput and CPU per op. */
+async function messageRound(op: (i: number) => Promise<void>): Promise<Sample> {
+  const cpu = process.cpuUsage()
+  const m = await measure('messages', MESSAGES, op, CONCURRENCY)
+  const used = process.cpuUsage(cpu)
+  return { perSecond: opsPerSecond(m), cpuUs: (used.user + used.system) / MESSAGES }
+}
+
+/**
+ * A variant sending messages through `gateway.handle` of a gateway over `store` (the message
+ * limit on, every message allowed), spread over `CONCURRENCY` connections of its own.
+ */
+async function gatewayMessages(name: string, store: Store, label: string): Promise<Variant> {
+  const gateway = createGateway({
+    store,
+    integrationSecret: SECRET,
+    allowedOrigins: [ORIGIN],
+    rateLimits: {
+      connectPerIp: false,
+      connectPerUser: false,
+      tokenPerUser: false,
+      messagePerConnection: MESSAGE_RULE,
+    },
+    handlers: { ping: defineHandler({ handle: () => undefined }) },
+  })
+  const http = httpRequests({ secret: SECRET })
+  const ids = await messageConnections(store, label, CONCURRENCY)
+  const requests = ids.map((connectionId) =>
+    http.message({ connectionId, body: { action: 'ping' } }),
+  )
+  return {
+    name,
+    run: () =>
+      messageRound(async (i) => {
+        const response = await gateway.handle(requests[i % requests.length] as GatewayRequest)
+        if (response.status !== 200)
+          throw new Error(`${name}: a message answered ${response.status}`)
+      }),
+  }
+}
+
+/**
+ * A variant running the store's own touch and hit statements (the SQL text the store compiled)
+ * directly through `runner`, one after the other: what a message costs the database.
+ */
+async function directMessages(
+  name: string,
+  db: Kysely<unknown>,
+  runner: QueryRunner,
+  dialect: 'sqlite' | 'postgres',
+  prefix: string,
+): Promise<Variant> {
+  const logical = (db as unknown as Kysely<StoreDatabase>)
+    .withoutPlugins()
+    .withPlugin(tablePrefixPlugin(tableNames(prefix)))
+  const q = statements(logical, dialect)
+  const ids = await messageConnections(
+    kyselyStore({ db, tablePrefix: prefix }),
+    prefix,
+    CONCURRENCY,
+  )
+  return {
+    name,
+    run: () =>
+      messageRound(async (i) => {
+        const id = ids[i % ids.length] as string
+        const now = Date.now()
+        const touched = await q.touch.run(runner, { id, now })
+        if (touched.rows.length !== 1) throw new Error(`${name}: touch found no connection`)
+        await q.hit.run(runner, { key: `message.connection:${id}`, now, resetAt: now + WINDOW_MS })
+      }),
+  }
+}
+
+/** The same store without its native `admitMessage`: the composition, two calls per message. */
+function composed(store: Store): Store {
+  const { connections, tokens, limits, admit, cleanup } = store
+  return defineStore({ connections, tokens, limits, admit, cleanup })
+}
+
+/** Messages on SQLite (WAL file): the store over the direct path against its two statements. */
+async function sqliteMessageBench(): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), 'apigw-bench-sqlite-msg-'))
+  const raw = new Database(join(dir, 'bench.sqlite'))
+  raw.pragma('journal_mode = WAL')
+  raw.pragma('synchronous = NORMAL')
+  const db = new Kysely<unknown>({ dialect: new SqliteDialect({ database: raw }) })
+  try {
+    for (const prefix of ['mdirect_', 'mgateway_']) await migrate(db, { tablePrefix: prefix })
+    const store = kyselyStore({ db, tablePrefix: 'mgateway_', sqliteDatabase: raw })
+    const result = await alternate(MESSAGE_ROUNDS, [
+      await directMessages(
+        'direct SQL: touch + hit (better-sqlite3 prepared)',
+        db,
+        directSqliteRunner(raw, db),
+        'sqlite',
+        'mdirect_',
+      ),
+      await gatewayMessages('gateway.handle + kyselyStore, sqliteDatabase (composed)', store, 'g'),
+    ])
+    printRounds(
+      `messages on SQLite (file, WAL), per-connection limit on, ${CONCURRENCY} concurrent callers`,
+      result,
+      { unit: 'messages' },
+    )
+  } finally {
+    await db.destroy()
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+/** Messages on PostgreSQL: one round trip against the composition, and the direct ceilings. */
+async function postgresMessageBench(url: string): Promise<void> {
+  const schema = `apigw_bench_${randomBytes(4).toString('hex')}`
+  const admin = new pg.Pool({ connectionString: url, max: 1 })
+  await admin.query(`create schema "${schema}"`)
+  const poolFor = () =>
+    new pg.Pool({ connectionString: url, max: CONCURRENCY, options: `-c search_path=${schema}` })
+  const directPool = poolFor()
+  const db = new Kysely<unknown>({ dialect: new PostgresDialect({ pool: poolFor() }) })
+  const poolRunner: QueryRunner = {
+    async executeQuery(query) {
+      const { rows } = await directPool.query(query.sql, query.parameters as unknown[])
+      return { rows }
+    },
+  }
+  try {
+    for (const prefix of ['mdirect_', 'mfunc_', 'msteps_', 'mone_']) {
+      await migrate(db, { tablePrefix: prefix })
+    }
+    const fn = admitMessageFunctionName('mfunc_')
+    const fnIds = await messageConnections(
+      kyselyStore({ db, tablePrefix: 'mfunc_' }),
+      'f',
+      CONCURRENCY,
+    )
+    const oneTrip: Variant = {
+      name: `direct SQL: select ${fn}(…) (pg Pool)`,
+      run: () =>
+        messageRound(async (i) => {
+          const id = fnIds[i % fnIds.length] as string
+          const now = Date.now()
+          const { rows } = await directPool.query(
+            `select o_outcome from "${fn}"($1, $2, $3, $4, $5)`,
+            [id, `message.connection:${id}`, MESSAGE_RULE.limit, MESSAGE_RULE.windowMs, now],
+          )
+          if (rows[0]?.o_outcome !== 'admitted') throw new Error('function did not admit')
+        }),
+    }
+    const result = await alternate(MESSAGE_ROUNDS, [
+      await gatewayMessages(
+        'gateway.handle + kyselyStore, admitMessage composed (2 trips)',
+        composed(kyselyStore({ db, tablePrefix: 'msteps_' })),
+        's',
+      ),
+      await gatewayMessages(
+        'gateway.handle + kyselyStore, admitMessage (1 trip)',
+        kyselyStore({ db, tablePrefix: 'mone_' }),
+        'o',
+      ),
+      await directMessages(
+        `direct SQL: touch + hit (pg Pool, max ${CONCURRENCY})`,
+        db,
+        poolRunner,
+        'postgres',
+        'mdirect_',
+      ),
+      oneTrip,
+    ])
+    printRounds(
+      `messages on PostgreSQL (pool max ${CONCURRENCY}), per-connection limit on, ${CONCURRENCY} concurrent callers`,
+      result,
+      { unit: 'messages' },
+    )
+    verdict(
+      'PostgreSQL messages: admitMessage in 1 trip / composed (throughput)',
+      ratiosTo(result, 1, 0).throughput,
+      2,
+    )
+  } finally {
+    await directPool.end()
+    await db.destroy()
+    try {
+      await admin.query(`drop schema "${schema}" cascade`)
+    } finally {
+      await admin.end()
+    }
+  }
+}
+
 async function postgresBench(url: string): Promise<void> {
   const schema = `apigw_bench_${randomBytes(4).toString('hex')}`
   const admin = new pg.Pool({ connectionString: url, max: 1 })
@@ -374,15 +615,22 @@ async function postgresBench(url: string): Promise<void> {
 }
 
 export default async function storeKyselyBench(): Promise<void> {
-  await sqliteBench('file')
-  await sqliteBench('memory')
+  const part = process.env.APIGW_BENCH_PART
+  const connects = part === undefined || part === '' || part === 'connect'
+  const messages = part === undefined || part === '' || part === 'messages'
+  if (connects) {
+    await sqliteBench('file')
+    await sqliteBench('memory')
+  }
+  if (messages) await sqliteMessageBench()
   const url = process.env.DATABASE_URL
   if (url === undefined || url === '') {
     console.log(
-      '\n## $connect on PostgreSQL: skipped — DATABASE_URL is not set ' +
+      '\n## $connect and messages on PostgreSQL: skipped — DATABASE_URL is not set ' +
         '(e.g. DATABASE_URL=postgres://postgres@127.0.0.1:5432/test pnpm bench store-kysely)',
     )
     return
   }
-  await postgresBench(url)
+  if (connects) await postgresBench(url)
+  if (messages) await postgresMessageBench(url)
 }

@@ -139,7 +139,8 @@ export function mapStore(): Store {
         return { allowed: next.count <= rule.limit, ...next }
       },
     },
-    // No `admit`: defineStore composes it from the methods above, in the gateway's order.
+    // No `admit` or `admitMessage`: defineStore composes them from the methods above, in the
+    // gateway's order.
     async cleanup(request: CleanupRequest, now: number): Promise<CleanupCounts> {
       const sweep = <T>(map: Map<string, T>, expired: (value: T) => boolean): number => {
         let deleted = 0

@@ -107,7 +107,8 @@ const isVisible = (item: Item): boolean => item.pending === undefined
  * Creates a store over the table `options.tableName`, sending every request with
  * `options.client`. The table must exist with the layout of {@link tableDefinition}; the store
  * never creates or alters it. Built with `defineStore`, so arguments are checked once and
- * `admit` runs the five `$connect` steps as separate requests (four without a channel).
+ * `admit` runs the five `$connect` steps as separate requests (four without a channel), and
+ * `admitMessage` a message's `touch` and limit hit as two (one without the message limit).
  *
  * Atomicity and concurrency, across any number of processes sharing the table:
  * `tokens.consume`, `tokens.put`, `touch` and `disconnect` are one conditional write each, so N
