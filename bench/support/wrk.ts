@@ -101,7 +101,7 @@ export async function runWrk(options: {
   writeFileSync(file, script(options.requests))
   try {
     const stdout = await new Promise<string>((resolve, reject) => {
-      const [command, ...pinned] = loadGeneratorCommand('wrk')
+      const [command = 'wrk', ...pinned] = loadGeneratorCommand('wrk')
       execFile(
         command,
         [
