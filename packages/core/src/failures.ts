@@ -4,6 +4,7 @@
  * generic 503 (store) or 500 (anything else): an unexpected error never becomes an allow.
  */
 import { isRejectionError } from './rejections.js'
+import { isThenable } from './thenable.js'
 
 /** Where a failure happened. */
 export type FailureSource = 'store' | 'hook' | 'handler' | 'check' | 'transport'
@@ -22,12 +23,17 @@ export class InternalFailure extends Error {
  * Runs `fn`, rethrowing anything it throws (or rejects with) as an `InternalFailure`, except a
  * `RejectionError`, which is a deliberate refusal and keeps its code.
  */
-export async function guard<T>(source: FailureSource, fn: () => T | Promise<T>): Promise<T> {
+export function guard<T>(source: FailureSource, fn: () => T | PromiseLike<T>): Promise<T> {
+  let value: T | PromiseLike<T>
   try {
-    return await fn()
+    value = fn()
   } catch (error) {
-    throw tagged(source, error)
+    return Promise.reject(tagged(source, error))
   }
+  if (!isThenable(value)) return Promise.resolve(value)
+  return Promise.resolve(value).then(undefined, (error: unknown) => {
+    throw tagged(source, error)
+  })
 }
 
 /**

@@ -200,7 +200,8 @@ export function createGateway<TUser = unknown>(options: GatewayOptions<TUser>): 
     let state: RequestState<TUser> | null = null
     try {
       state = newRequestState(config, request, clock.now())
-      const rejection = await runSteps(pipelines.head, state)
+      const head = runSteps(pipelines.head, state)
+      const rejection = head instanceof Promise ? await head : head
       if (rejection !== undefined) return refuse(state, request.route, rejection)
       if (loadBody !== null) {
         const body = await loadBody()
@@ -215,7 +216,8 @@ export function createGateway<TUser = unknown>(options: GatewayOptions<TUser>): 
           : request.route === '$disconnect'
             ? pipelines.disconnect
             : pipelines.message
-      const refusal = await runSteps(steps, state)
+      const checked = runSteps(steps, state)
+      const refusal = checked instanceof Promise ? await checked : checked
       if (refusal !== undefined) await release(state)
       const response =
         refusal !== undefined ? refuse(state, request.route, refusal) : await accept(state)

@@ -27,7 +27,7 @@ import {
 } from './checks/message-checks.js'
 import { clientAddress, host, origin } from './checks/origin-checks.js'
 import type { LimitRefusal } from './checks/rate-limits.js'
-import type { RequestState, Step } from './checks/request-state.js'
+import type { RequestState, Step, StepResult } from './checks/request-state.js'
 import {
   bodySize,
   connectionAttributes,
@@ -129,9 +129,30 @@ export function buildPipelines<TUser>(
 }
 
 /** Runs `steps` in order; resolves the first rejection, or `undefined` when all pass. */
-export async function runSteps<TUser>(steps: readonly Step<TUser>[], state: RequestState<TUser>) {
-  for (const step of steps) {
-    const result = step(state)
+export function runSteps<TUser>(
+  steps: readonly Step<TUser>[],
+  state: RequestState<TUser>,
+): StepResult | Promise<StepResult> {
+  // Synchronous while the steps are: a pipeline of synchronous checks costs no promise.
+  for (let i = 0; i < steps.length; i++) {
+    const result = (steps[i] as Step<TUser>)(state)
+    if (result instanceof Promise) return finishSteps(steps, i, result, state)
+    if (result !== undefined) return result
+  }
+  return undefined
+}
+
+/** `runSteps` from step `i`, whose result is `pending`, on. */
+async function finishSteps<TUser>(
+  steps: readonly Step<TUser>[],
+  i: number,
+  pending: Promise<StepResult>,
+  state: RequestState<TUser>,
+): Promise<StepResult> {
+  const first = await pending
+  if (first !== undefined) return first
+  for (let next = i + 1; next < steps.length; next++) {
+    const result = (steps[next] as Step<TUser>)(state)
     const rejection = result instanceof Promise ? await result : result
     if (rejection !== undefined) return rejection
   }

@@ -65,14 +65,17 @@ export function targetPath(target: string): string {
   return path === '' ? '/' : path
 }
 
+/** The query of a target without one: shared, so it is frozen. */
+const NO_QUERY: Record<string, string> = Object.freeze(Object.create(null))
+
 /**
  * Query parameters of a request target (`/ws/connect?token=…` or a full URL), decoded; the first
- * value of a repeated name wins, as everywhere in apigw-ws. Returns a null-prototype record.
+ * value of a repeated name wins, as everywhere in apigw-ws. Returns a null-prototype record (a shared frozen one when there is no query).
  */
 export function parseQuery(target: string): Record<string, string> {
-  const query: Record<string, string> = Object.create(null)
   const mark = target.indexOf('?')
-  if (mark < 0) return query
+  if (mark < 0) return NO_QUERY
+  const query: Record<string, string> = Object.create(null)
   const hash = target.indexOf('#', mark)
   const search = hash < 0 ? target.slice(mark + 1) : target.slice(mark + 1, hash)
   for (const [name, value] of new URLSearchParams(search)) {

@@ -8,6 +8,7 @@
  */
 import { type Rejection, reject } from '../rejections.js'
 import type { GatewayRequest, GatewayResponse, RouteKey } from '../request.js'
+import { isThenable } from '../thenable.js'
 import { declaredLength, parseQuery, resolveRoute, targetPath } from './fetch.js'
 import { STOPPABLE_READ, type StoppableRead } from './node.js'
 
@@ -90,14 +91,6 @@ const TIMED_OUT = Symbol('timed out')
 
 /** What loading a body gives the pipeline: the body, or the refusal reading it ended in. */
 export type LoadedBody = Uint8Array | string | null | Rejection
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return (
-    typeof value === 'object' &&
-    value !== null &&
-    typeof (value as { then?: unknown }).then === 'function'
-  )
-}
 
 /**
  * Calls `readBody` and gives what it produced, or `TIMED_OUT` once `timeoutMs` passed (the
