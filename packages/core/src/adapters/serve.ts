@@ -9,6 +9,7 @@
 import { type Rejection, reject } from '../rejections.js'
 import type { GatewayRequest, GatewayResponse, RouteKey } from '../request.js'
 import { isThenable } from '../thenable.js'
+import { createDeadlines, type Deadlines } from './deadlines.js'
 import { declaredLength, parseQuery, resolveRoute, targetPath } from './fetch.js'
 import { STOPPABLE_READ, type StoppableRead } from './node.js'
 
@@ -102,7 +103,7 @@ export type LoadedBody = Uint8Array | string | null | Rejection
 function readWithin(
   readBody: BodyReader,
   maxBytes: number,
-  timeoutMs: number,
+  deadlines: Deadlines,
 ): BodyRead | Promise<BodyRead | typeof TIMED_OUT> {
   const stoppable = (readBody as { [STOPPABLE_READ]?: (maxBytes: number) => StoppableRead })[
     STOPPABLE_READ
@@ -119,29 +120,32 @@ function readWithin(
     stop = () => controller.abort()
   }
   if (!isThenable(result)) return result
-  return raceDeadline(result, stop, timeoutMs)
+  return withinDeadline(result, stop, deadlines)
 }
 
-async function raceDeadline(
+/** `result`, or `TIMED_OUT` (after calling `stop`) once the deadline passed, whichever is first. */
+function withinDeadline(
   result: PromiseLike<BodyRead>,
   stop: () => void,
-  timeoutMs: number,
+  deadlines: Deadlines,
 ): Promise<BodyRead | typeof TIMED_OUT> {
-  let timer: ReturnType<typeof setTimeout> | undefined
-  const timedOut = new Promise<typeof TIMED_OUT>((resolve) => {
-    timer = setTimeout(() => {
-      // Settle the race first: the failure `stop` causes must not win it.
+  return new Promise((resolve, reject) => {
+    const watch = deadlines.watch(() => {
+      // Settle first: the failure `stop` causes must not win.
       resolve(TIMED_OUT)
       stop()
-    }, timeoutMs)
+    })
+    result.then(
+      (body) => {
+        watch.done()
+        resolve(body)
+      },
+      (error: unknown) => {
+        watch.done()
+        reject(error)
+      },
+    )
   })
-  const read = Promise.resolve(result)
-  read.catch(() => undefined)
-  try {
-    return await Promise.race([read, timedOut])
-  } finally {
-    clearTimeout(timer)
-  }
 }
 
 const unreadable = (): Rejection => reject('BODY_ENCODING_INVALID', 'unreadable body')
@@ -157,12 +161,14 @@ function loaded(body: BodyRead | typeof TIMED_OUT): LoadedBody {
 export function createAdapter(engine: AdapterEngine): GatewayAdapter {
   const { maxBodyBytes, bodyTimeoutMs } = engine
 
+  const deadlines = createDeadlines(bodyTimeoutMs)
+
   function loadBody(head: IntegrationHead, readBody: BodyReader): LoadedBody | Promise<LoadedBody> {
     const declared = declaredLength(head.headers)
     if (declared !== null && declared > maxBodyBytes) return reject('BODY_TOO_LARGE', 'declared')
     let body: BodyRead | Promise<BodyRead | typeof TIMED_OUT>
     try {
-      body = readWithin(readBody, maxBodyBytes, bodyTimeoutMs)
+      body = readWithin(readBody, maxBodyBytes, deadlines)
     } catch {
       return unreadable()
     }
