@@ -1,5 +1,5 @@
 /**
- * `node --cpu-prof --conditions=@apigw-ws/source --import tsx bench/send-profile.ts`: broadcasts
+ * `node --cpu-prof --conditions=@apigw-ws/source --import ./bench/support/register.mjs bench/send-profile.ts`: broadcasts
  * to 10,000 connections through the AWS SDK transport against a local `@connections` server (in
  * a child process, 0 ms latency) for a few rounds, so a CPU profile of this process shows where
  * the client's time per send goes. Prints sends per second per core of this process.
