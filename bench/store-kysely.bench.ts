@@ -36,6 +36,7 @@ import {
 import type { Store } from '../packages/core/src/store.js'
 import { httpRequests } from '../packages/core/src/testing/requests.js'
 import { cachedStatements, kyselyStore, migrate } from '../packages/store-kysely/src/index.js'
+import { admitFunctionName } from '../packages/store-kysely/src/postgres-admit.js'
 import { admitMessageFunctionName } from '../packages/store-kysely/src/postgres-admit-message.js'
 import type { QueryRunner } from '../packages/store-kysely/src/prepared.js'
 import { type StoreDatabase, tableNames } from '../packages/store-kysely/src/schema.js'
@@ -541,9 +542,11 @@ async function postgresBench(url: string): Promise<void> {
   const directPool = poolFor()
   const db = new Kysely<unknown>({ dialect: new PostgresDialect({ pool: poolFor() }) })
   try {
-    for (const prefix of ['direct_', 'store_', 'gateway_', 'steps_'])
+    for (const prefix of ['direct_', 'store_', 'gateway_', 'steps_', 'func_'])
       await migrate(db, { tablePrefix: prefix })
     const q = connectSql('direct_', (n) => `$${n}`)
+    const fq = connectSql('func_', (n) => `$${n}`)
+    const admitFn = admitFunctionName('func_')
     const gateway = benchGateway(kyselyStore({ db, tablePrefix: 'gateway_' }))
     const store = kyselyStore({ db, tablePrefix: 'store_' })
     // The same store with admit composed from its steps (four round trips), as before the
@@ -597,12 +600,61 @@ async function postgresBench(url: string): Promise<void> {
       () => measureGateway('gateway.handle + kyselyStore', gateway, POSTGRES_OPS),
       () =>
         measureGateway('gateway.handle + kyselyStore, admit by steps', stepsGateway, POSTGRES_OPS),
+      // The floor of the one-round-trip path: the admit function called straight through pg,
+      // with no gateway, store or Kysely around it.
+      async () => {
+        const cases = connectCases(POSTGRES_OPS)
+        const now = Date.now()
+        for (let i = 0; i < cases.length; i += CONCURRENCY) {
+          await Promise.all(
+            cases
+              .slice(i, i + CONCURRENCY)
+              .map((c) => directPool.query(fq.putToken, [c.hash, c.userId, now + WINDOW_MS])),
+          )
+        }
+        return measure(
+          `direct SQL: select ${admitFn}(…) (pg Pool)`,
+          POSTGRES_OPS,
+          async (i) => {
+            const c = cases[i] as ConnectCase
+            const { rows } = await directPool.query(
+              `select o_outcome from "${admitFn}"($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
+              [
+                `connect.ip:${c.ip}`,
+                OPEN_RULE.limit,
+                WINDOW_MS,
+                c.hash,
+                null,
+                null,
+                'connect.user:',
+                OPEN_RULE.limit,
+                WINDOW_MS,
+                c.connectionId,
+                'testapi123',
+                null,
+                null,
+                Date.now(),
+              ],
+            )
+            if (rows[0]?.o_outcome !== 'admitted') throw new Error('function did not admit')
+          },
+          CONCURRENCY,
+        )
+      },
     ])
     report(
       `$connect on PostgreSQL (pool max ${CONCURRENCY}), ${CONCURRENCY} concurrent callers`,
       rows,
     )
     printRatios('PostgreSQL', rows)
+    const [, , oneTrip, bySteps, floor] = rows.map(opsPerSecond)
+    if (oneTrip !== undefined && bySteps !== undefined && floor !== undefined) {
+      const ratio = oneTrip / bySteps
+      console.log(
+        `PostgreSQL $connect: admit in 1 trip / by steps = ${ratio.toFixed(2)}× (${ratio >= 3 ? 'meets' : 'BELOW'} the 3× target); ` +
+          `the function called directly / by steps = ${(floor / bySteps).toFixed(2)}× (the ceiling of the one-trip path)`,
+      )
+    }
   } finally {
     await directPool.end()
     await db.destroy()
