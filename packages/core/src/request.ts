@@ -52,6 +52,7 @@ export interface GatewayRequest {
 /** A response as the core produces it. */
 export interface GatewayResponse {
   readonly status: number
+  /** Response headers; the record may be shared between responses and frozen: copy to change it. */
   readonly headers: Readonly<Record<string, string>>
   /** The body text (JSON for every response the core generates), or `null` for none. */
   readonly body: string | null

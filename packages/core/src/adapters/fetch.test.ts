@@ -1,8 +1,9 @@
-import { describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it, vi } from 'vitest'
 import { ORIGIN, rejectionCodes, SECRET, setup } from '../../test/gateway-kit.js'
+import { jsonResponse } from '../rejections.js'
 import type { GatewayRequest } from '../request.js'
 import { httpRequests } from '../testing/requests.js'
-import { parseRoute, readCapped, resolveRoute } from './fetch.js'
+import { parseRoute, readCapped, resolveRoute, toFetchResponse } from './fetch.js'
 
 const BASE = 'https://backend.example/ws'
 
@@ -63,6 +64,36 @@ describe('parseRoute and resolveRoute', () => {
     expect(resolveRoute(undefined, '/ws/connect/')).toBe('$connect')
     expect(resolveRoute(undefined, '/ws/%63hat')).toBe('chat')
     expect(resolveRoute(undefined, '/ws/%E0%A4%A')).toBeNull()
+  })
+})
+
+describe('toFetchResponse', () => {
+  afterEach(() => {
+    vi.unstubAllGlobals()
+  })
+
+  it('hands the runtime a headers record of its own, which it may add to', () => {
+    // Some runtimes' Response keeps the init record and writes into it, as @hono/node-server 1.8
+    // does with Content-Length; the gateway's own records are shared and frozen.
+    const seen: Record<string, string | number>[] = []
+    class RecordingResponse {
+      constructor(body: string | null, init: { headers: Record<string, string | number> }) {
+        init.headers['Content-Length'] = body?.length ?? 0
+        seen.push(init.headers)
+      }
+    }
+    vi.stubGlobal('Response', RecordingResponse)
+    const response = jsonResponse(200, { ok: true })
+    expect(Object.isFrozen(response.headers)).toBe(true)
+    toFetchResponse(response)
+    toFetchResponse(response)
+    expect(seen[0]).toEqual({
+      'content-type': 'application/json; charset=utf-8',
+      'cache-control': 'no-store',
+      'Content-Length': 11,
+    })
+    expect(seen[0]).not.toBe(seen[1])
+    expect(response.headers).not.toHaveProperty('Content-Length')
   })
 })
 

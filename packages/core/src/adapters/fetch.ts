@@ -194,5 +194,8 @@ export function fetchBody(request: Request, options: FetchBodyOptions = {}): Bod
  * response builder of apigw-ws.
  */
 export function toFetchResponse(response: GatewayResponse): Response {
-  return new Response(response.body, { status: response.status, headers: response.headers })
+  // A copy of the headers: the gateway's may be shared and frozen, and some runtimes' `Response`
+  // keeps the record it is given and adds to it (`@hono/node-server` 1.8, the lowest release of
+  // the Hono adapter's peer range, sets `Content-Length` on it).
+  return new Response(response.body, { status: response.status, headers: { ...response.headers } })
 }
