@@ -162,6 +162,21 @@ export function dynamodbStore(options: DynamoDBStoreOptions): Store {
     }
   }
 
+  /** Writes `item` unless an item with its key exists: `true` when written, `false` when not. */
+  async function putNew(item: Item): Promise<boolean> {
+    const written = await conditional(() =>
+      client.send(
+        new PutItemCommand({
+          TableName,
+          Item: item,
+          ConditionExpression: 'attribute_not_exists(#pk)',
+          ExpressionAttributeNames: { '#pk': PK },
+        }),
+      ),
+    )
+    return written !== null
+  }
+
   /** Every item of a query, following `LastEvaluatedKey`. */
   async function queryAll(
     input: Omit<QueryCommandInput, 'TableName' | 'ExclusiveStartKey'>,
@@ -253,17 +268,7 @@ export function dynamodbStore(options: DynamoDBStoreOptions): Store {
       putOptional(item, 'domainName', connection.domainName)
       // The record first, conditionally: a replayed id must never touch the existing record's
       // subscriptions. Its counter already counts the channels written next.
-      const created = await conditional(() =>
-        client.send(
-          new PutItemCommand({
-            TableName,
-            Item: item,
-            ConditionExpression: 'attribute_not_exists(#pk)',
-            ExpressionAttributeNames: { '#pk': PK },
-          }),
-        ),
-      )
-      if (created === null) return false
+      if (!(await putNew(item))) return false
       if (!isPending) return true
       await batchWrite(
         client,
@@ -408,17 +413,8 @@ export function dynamodbStore(options: DynamoDBStoreOptions): Store {
         return items.length > 1 ? 'subscribed' : 'limit'
       }
       const seq = requireNumber(reserved.Attributes ?? {}, 'nextSeq')
-      const written = await conditional(() =>
-        client.send(
-          new PutItemCommand({
-            TableName,
-            Item: subscriptionItem(connectionId, channel, seq),
-            ConditionExpression: 'attribute_not_exists(#pk)',
-            ExpressionAttributeNames: { '#pk': PK },
-          }),
-        ),
-      )
-      if (written === null) await releasePlace(connectionId)
+      const written = await putNew(subscriptionItem(connectionId, channel, seq))
+      if (!written) await releasePlace(connectionId)
       return 'subscribed'
     },
 
@@ -510,17 +506,7 @@ export function dynamodbStore(options: DynamoDBStoreOptions): Store {
       }
       putOptional(item, 'sessionHash', token.sessionHash)
       putOptional(item, 'channel', token.channel)
-      const stored = await conditional(() =>
-        client.send(
-          new PutItemCommand({
-            TableName,
-            Item: item,
-            ConditionExpression: 'attribute_not_exists(#pk)',
-            ExpressionAttributeNames: { '#pk': PK },
-          }),
-        ),
-      )
-      return stored !== null
+      return putNew(item)
     },
 
     async consume(
