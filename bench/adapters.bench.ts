@@ -22,12 +22,12 @@ import { memoryStore } from '@apigw-ws/store-memory'
 import { getRequestListener } from '@hono/node-server'
 import express from 'express'
 import { Hono } from 'hono'
+import { messageRequests, seedConnections } from './support/message-load.js'
 import { alternate, printRounds, ratiosTo, type Variant, verdict } from './support/rounds.js'
 import { listening, serveForBench, startServerProcess } from './support/server-process.js'
-import { ensureWrk, runWrk, type WrkRequest } from './support/wrk.js'
+import { ensureWrk, runWrk } from './support/wrk.js'
 
 const SECRET = 'bench-secret-0123456789abcdef'
-const API_ID = 'benchapi01'
 const CONNECTIONS = 256
 const TARGET_RATIO = 0.8
 const DURATION_MS = Number(process.env.APIGW_BENCH_MS ?? 3_000)
@@ -40,26 +40,9 @@ function work(message: Readonly<Record<string, unknown>>): { readonly echo: unkn
   return { echo: message.text }
 }
 
-function connectionId(i: number): string {
-  return `benchConn${String(i).padStart(6, '0')}=`
-}
-
 async function seededStore(): Promise<Store> {
   const store = memoryStore()
-  const now = Date.now()
-  for (let i = 0; i < CONNECTIONS; i++) {
-    await store.connections.create(
-      {
-        connectionId: connectionId(i),
-        userId: `user-${i}`,
-        channels: [],
-        apiId: API_ID,
-        stage: 'bench',
-        domainName: null,
-      },
-      now,
-    )
-  }
+  await seedConnections(store, CONNECTIONS)
   return store
 }
 
@@ -136,29 +119,10 @@ if (process.argv[2] === ROLE_FLAG) serveForBench(await serveAll())
 // ---------------------------------------------------------------------------------------------
 // Load role (the `pnpm bench` process)
 
-/** Message events as API Gateway's HTTP integration delivers them, one per seeded connection. */
-function messageRequests(): WrkRequest[] {
-  return Array.from({ length: CONNECTIONS }, (_, i) => ({
-    path: '/ws/default',
-    headers: {
-      connectionid: connectionId(i),
-      'x-amzn-apigateway-api-id': API_ID,
-      'x-amzn-trace-id': `Root=1-67890abc-${String(i).padStart(24, '0')}`,
-      'x-forwarded-for': '203.0.113.10',
-      'x-forwarded-port': '443',
-      'x-forwarded-proto': 'https',
-      'user-agent': `AmazonAPIGateway_${API_ID}`,
-      'content-type': 'application/json',
-      'x-apigw-secret': SECRET,
-    },
-    body: JSON.stringify({ action: 'echo', text: `hello from ${i}` }),
-  }))
-}
-
 export default async function adapters(): Promise<void> {
   ensureWrk()
   const server = await startServerProcess(import.meta.url, [ROLE_FLAG])
-  const requests = messageRequests()
+  const requests = messageRequests(CONNECTIONS, SECRET)
   const variant = (name: string, key: string, moreWorkThan?: string): Variant => ({
     name,
     ...(moreWorkThan === undefined ? {} : { moreWorkThan: [moreWorkThan] }),

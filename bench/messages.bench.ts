@@ -27,12 +27,12 @@ import { kyselyStore, migrate } from '@apigw-ws/store-kysely'
 import { getRequestListener } from '@hono/node-server'
 import { Hono } from 'hono'
 import { Kysely, PostgresDialect, pg } from '../packages/store-kysely/test/drivers.js'
+import { messageRequests, seedConnections } from './support/message-load.js'
 import { alternate, printRounds, ratiosTo, type Variant } from './support/rounds.js'
 import { listening, serveForBench, startServerProcess } from './support/server-process.js'
-import { ensureWrk, runWrk, type WrkRequest } from './support/wrk.js'
+import { ensureWrk, runWrk } from './support/wrk.js'
 
 const SECRET = 'bench-secret-0123456789abcdef'
-const API_ID = 'benchapi01'
 const CONNECTIONS = 256
 const DURATION_MS = Number(process.env.APIGW_BENCH_MS ?? 3_000)
 const WRK_CONNECTIONS = Number(process.env.APIGW_BENCH_CONNECTIONS ?? 16)
@@ -44,10 +44,6 @@ const REFERENCE_PER_SECOND = 2_806
 const TARGET_RATIO = 2
 /** A per-connection limit that every message passes, so the limit hit is work, not refusals. */
 const OPEN_LIMIT = { limit: 1_000_000_000, windowMs: 60_000 }
-
-function connectionId(i: number): string {
-  return `benchConn${String(i).padStart(6, '0')}=`
-}
 
 function database(url: string, schema: string, max: number): Kysely<unknown> {
   const pool = new pg.Pool({ connectionString: url, max, options: `-c search_path=${schema}` })
@@ -92,21 +88,6 @@ if (process.argv[2] === ROLE_FLAG) {
 // ---------------------------------------------------------------------------------------------
 // Load role (the `pnpm bench` process)
 
-function messageRequests(): WrkRequest[] {
-  return Array.from({ length: CONNECTIONS }, (_, i) => ({
-    path: '/ws/default',
-    headers: {
-      connectionid: connectionId(i),
-      'x-amzn-apigateway-api-id': API_ID,
-      'x-forwarded-for': '203.0.113.10',
-      'user-agent': `AmazonAPIGateway_${API_ID}`,
-      'content-type': 'application/json',
-      'x-apigw-secret': SECRET,
-    },
-    body: JSON.stringify({ action: 'echo', text: `hello from ${i}` }),
-  }))
-}
-
 /** A fresh schema, migrated and seeded with the connections the messages arrive on. */
 async function prepareSchema(url: string): Promise<{ schema: string; drop(): Promise<void> }> {
   const schema = `apigw_bench_messages_${randomBytes(4).toString('hex')}`
@@ -115,21 +96,7 @@ async function prepareSchema(url: string): Promise<{ schema: string; drop(): Pro
   const db = database(url, schema, 1)
   try {
     await migrate(db)
-    const store = kyselyStore({ db })
-    const now = Date.now()
-    for (let i = 0; i < CONNECTIONS; i++) {
-      await store.connections.create(
-        {
-          connectionId: connectionId(i),
-          userId: `user-${i}`,
-          channels: [],
-          apiId: API_ID,
-          stage: 'bench',
-          domainName: null,
-        },
-        now,
-      )
-    }
+    await seedConnections(kyselyStore({ db }), CONNECTIONS)
   } finally {
     await db.destroy()
   }
@@ -151,7 +118,7 @@ export default async function messages(): Promise<void> {
   ensureWrk()
   const { schema, drop } = await prepareSchema(url)
   const server = await startServerProcess(import.meta.url, [ROLE_FLAG, schema])
-  const requests = messageRequests()
+  const requests = messageRequests(CONNECTIONS, SECRET)
   const variant = (name: string, key: string, moreWorkThan?: string): Variant => ({
     name,
     ...(moreWorkThan === undefined ? {} : { moreWorkThan: [moreWorkThan] }),

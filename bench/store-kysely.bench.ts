@@ -533,6 +533,20 @@ async function postgresMessageBench(url: string): Promise<void> {
   }
 }
 
+/** Fresh connect cases whose tokens `putToken` stored through `pool`, valid for the window. */
+async function putTokens(pool: pg.Pool, putToken: string): Promise<ConnectCase[]> {
+  const cases = connectCases(POSTGRES_OPS)
+  const now = Date.now()
+  for (let i = 0; i < cases.length; i += CONCURRENCY) {
+    await Promise.all(
+      cases
+        .slice(i, i + CONCURRENCY)
+        .map((c) => pool.query(putToken, [c.hash, c.userId, now + WINDOW_MS])),
+    )
+  }
+  return cases
+}
+
 async function postgresBench(url: string): Promise<void> {
   const schema = `apigw_bench_${randomBytes(4).toString('hex')}`
   const admin = new pg.Pool({ connectionString: url, max: 1 })
@@ -563,15 +577,7 @@ async function postgresBench(url: string): Promise<void> {
 
     const rows = await compare(ROUNDS, [
       async () => {
-        const cases = connectCases(POSTGRES_OPS)
-        const now = Date.now()
-        for (let i = 0; i < cases.length; i += CONCURRENCY) {
-          await Promise.all(
-            cases
-              .slice(i, i + CONCURRENCY)
-              .map((c) => directPool.query(q.putToken, [c.hash, c.userId, now + WINDOW_MS])),
-          )
-        }
+        const cases = await putTokens(directPool, q.putToken)
         return measure(
           `direct SQL (pg Pool, max ${CONCURRENCY})`,
           POSTGRES_OPS,
@@ -603,15 +609,7 @@ async function postgresBench(url: string): Promise<void> {
       // The floor of the one-round-trip path: the admit function called straight through pg,
       // with no gateway, store or Kysely around it.
       async () => {
-        const cases = connectCases(POSTGRES_OPS)
-        const now = Date.now()
-        for (let i = 0; i < cases.length; i += CONCURRENCY) {
-          await Promise.all(
-            cases
-              .slice(i, i + CONCURRENCY)
-              .map((c) => directPool.query(fq.putToken, [c.hash, c.userId, now + WINDOW_MS])),
-          )
-        }
+        const cases = await putTokens(directPool, fq.putToken)
         return measure(
           `direct SQL: select ${admitFn}(…) (pg Pool)`,
           POSTGRES_OPS,
