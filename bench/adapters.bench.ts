@@ -23,9 +23,14 @@ import { getRequestListener } from '@hono/node-server'
 import express from 'express'
 import { Hono } from 'hono'
 import { messageRequests, seedConnections } from './support/message-load.js'
-import { alternate, printRounds, ratiosTo, type Variant, verdict } from './support/rounds.js'
-import { listening, serveForBench, startServerProcess } from './support/server-process.js'
-import { ensureWrk, runWrk } from './support/wrk.js'
+import { alternate, printRounds, ratiosTo, verdict } from './support/rounds.js'
+import {
+  listening,
+  serveForBench,
+  startServerProcess,
+  wrkVariants,
+} from './support/server-process.js'
+import { ensureWrk } from './support/wrk.js'
 
 const SECRET = 'bench-secret-0123456789abcdef'
 const CONNECTIONS = 256
@@ -122,18 +127,9 @@ if (process.argv[2] === ROLE_FLAG) serveForBench(await serveAll())
 export default async function adapters(): Promise<void> {
   ensureWrk()
   const server = await startServerProcess(import.meta.url, [ROLE_FLAG])
-  const requests = messageRequests(CONNECTIONS, SECRET)
-  const variant = (name: string, key: string, moreWorkThan?: string): Variant => ({
-    name,
-    ...(moreWorkThan === undefined ? {} : { moreWorkThan: [moreWorkThan] }),
-    run: async () => {
-      const port = server.ports[key] as number
-      const { result, cpuUs } = await server.measure(key, () =>
-        runWrk({ port, requests, connections: WRK_CONNECTIONS, durationMs: DURATION_MS }),
-      )
-      if (result.failed > 0) throw new Error(`${name}: ${result.failed} failed requests`)
-      return { ...result, cpuUs }
-    },
+  const variant = wrkVariants(server, messageRequests(CONNECTIONS, SECRET), {
+    connections: WRK_CONNECTIONS,
+    durationMs: DURATION_MS,
   })
   const honoBare = 'hono bare route (c.req.json + touch + handler)'
   const expressJson = 'express bare route (express.json + touch + handler)'

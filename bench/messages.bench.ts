@@ -28,9 +28,14 @@ import { getRequestListener } from '@hono/node-server'
 import { Hono } from 'hono'
 import { Kysely, PostgresDialect, pg } from '../packages/store-kysely/test/drivers.js'
 import { messageRequests, seedConnections } from './support/message-load.js'
-import { alternate, printRounds, ratiosTo, type Variant } from './support/rounds.js'
-import { listening, serveForBench, startServerProcess } from './support/server-process.js'
-import { ensureWrk, runWrk } from './support/wrk.js'
+import { alternate, printRounds, ratiosTo } from './support/rounds.js'
+import {
+  listening,
+  serveForBench,
+  startServerProcess,
+  wrkVariants,
+} from './support/server-process.js'
+import { ensureWrk } from './support/wrk.js'
 
 const SECRET = 'bench-secret-0123456789abcdef'
 const CONNECTIONS = 256
@@ -118,18 +123,9 @@ export default async function messages(): Promise<void> {
   ensureWrk()
   const { schema, drop } = await prepareSchema(url)
   const server = await startServerProcess(import.meta.url, [ROLE_FLAG, schema])
-  const requests = messageRequests(CONNECTIONS, SECRET)
-  const variant = (name: string, key: string, moreWorkThan?: string): Variant => ({
-    name,
-    ...(moreWorkThan === undefined ? {} : { moreWorkThan: [moreWorkThan] }),
-    run: async () => {
-      const port = server.ports[key] as number
-      const { result, cpuUs } = await server.measure(key, () =>
-        runWrk({ port, requests, connections: WRK_CONNECTIONS, durationMs: DURATION_MS }),
-      )
-      if (result.failed > 0) throw new Error(`${name}: ${result.failed} failed requests`)
-      return { ...result, cpuUs }
-    },
+  const variant = wrkVariants(server, messageRequests(CONNECTIONS, SECRET), {
+    connections: WRK_CONNECTIONS,
+    durationMs: DURATION_MS,
   })
   try {
     console.log(

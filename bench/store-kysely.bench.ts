@@ -454,8 +454,12 @@ async function sqliteMessageBench(): Promise<void> {
   }
 }
 
-/** Messages on PostgreSQL: one round trip against the composition, and the direct ceilings. */
-async function postgresMessageBench(url: string): Promise<void> {
+/**
+ * A fresh PostgreSQL schema on `url` for one section: a direct pg pool and a Kysely instance on
+ * a pool of its own, both with the schema as `search_path`; `drop` closes both and removes the
+ * schema with everything in it.
+ */
+async function postgresSchema(url: string) {
   const schema = `apigw_bench_${randomBytes(4).toString('hex')}`
   const admin = new pg.Pool({ connectionString: url, max: 1 })
   await admin.query(`create schema "${schema}"`)
@@ -463,6 +467,24 @@ async function postgresMessageBench(url: string): Promise<void> {
     new pg.Pool({ connectionString: url, max: CONCURRENCY, options: `-c search_path=${schema}` })
   const directPool = poolFor()
   const db = new Kysely<unknown>({ dialect: new PostgresDialect({ pool: poolFor() }) })
+  return {
+    directPool,
+    db,
+    async drop() {
+      await directPool.end()
+      await db.destroy()
+      try {
+        await admin.query(`drop schema "${schema}" cascade`)
+      } finally {
+        await admin.end()
+      }
+    },
+  }
+}
+
+/** Messages on PostgreSQL: one round trip against the composition, and the direct ceilings. */
+async function postgresMessageBench(url: string): Promise<void> {
+  const { directPool, db, drop } = await postgresSchema(url)
   const poolRunner: QueryRunner = {
     async executeQuery(query) {
       const { rows } = await directPool.query(query.sql, query.parameters as unknown[])
@@ -523,13 +545,7 @@ async function postgresMessageBench(url: string): Promise<void> {
       2,
     )
   } finally {
-    await directPool.end()
-    await db.destroy()
-    try {
-      await admin.query(`drop schema "${schema}" cascade`)
-    } finally {
-      await admin.end()
-    }
+    await drop()
   }
 }
 
@@ -548,13 +564,7 @@ async function putTokens(pool: pg.Pool, putToken: string): Promise<ConnectCase[]
 }
 
 async function postgresBench(url: string): Promise<void> {
-  const schema = `apigw_bench_${randomBytes(4).toString('hex')}`
-  const admin = new pg.Pool({ connectionString: url, max: 1 })
-  await admin.query(`create schema "${schema}"`)
-  const poolFor = () =>
-    new pg.Pool({ connectionString: url, max: CONCURRENCY, options: `-c search_path=${schema}` })
-  const directPool = poolFor()
-  const db = new Kysely<unknown>({ dialect: new PostgresDialect({ pool: poolFor() }) })
+  const { directPool, db, drop } = await postgresSchema(url)
   try {
     for (const prefix of ['direct_', 'store_', 'gateway_', 'steps_', 'func_'])
       await migrate(db, { tablePrefix: prefix })
@@ -654,13 +664,7 @@ async function postgresBench(url: string): Promise<void> {
       )
     }
   } finally {
-    await directPool.end()
-    await db.destroy()
-    try {
-      await admin.query(`drop schema "${schema}" cascade`)
-    } finally {
-      await admin.end()
-    }
+    await drop()
   }
 }
 

@@ -12,6 +12,8 @@ import type { Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { fileURLToPath } from 'node:url'
 import { pinServer } from './cpus.js'
+import type { Variant } from './rounds.js'
+import { runWrk, type WrkRequest } from './wrk.js'
 
 /** A reading of the server process: CPU used so far and requests answered per server. */
 export interface ServerSnapshot {
@@ -123,4 +125,26 @@ export async function startServerProcess(
         child.disconnect()
       }),
   }
+}
+
+/**
+ * Builds wrk variants against the servers of `server`: each run loads server `key` with
+ * `requests` from wrk (`connections` keep-alive connections for `durationMs`), fails on any
+ * failed request, and reports wrk's figures with the server's CPU per request.
+ */
+export function wrkVariants(
+  server: ServerProcess,
+  requests: readonly WrkRequest[],
+  load: { readonly connections: number; readonly durationMs: number },
+): (name: string, key: string, moreWorkThan?: string) => Variant {
+  return (name, key, moreWorkThan) => ({
+    name,
+    ...(moreWorkThan === undefined ? {} : { moreWorkThan: [moreWorkThan] }),
+    run: async () => {
+      const port = server.ports[key] as number
+      const { result, cpuUs } = await server.measure(key, () => runWrk({ port, requests, ...load }))
+      if (result.failed > 0) throw new Error(`${name}: ${result.failed} failed requests`)
+      return { ...result, cpuUs }
+    },
+  })
 }
