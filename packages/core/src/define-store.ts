@@ -3,9 +3,8 @@
  * construction, that every method exists; wraps each method with the argument checks every
  * store needs (so no store repeats them); fills `admit` with {@link admitBySteps} and
  * `admitMessage` with {@link admitMessageBySteps} when the store has no native ones; freezes the
- * result; and brands it, so `createGateway` can tell a checked
- * store from a plain object — across two installed copies of core too, since the brand is a
- * registered symbol.
+ * result; and brands it, so `createGateway` can tell a checked store from a plain object — across
+ * two installed copies of core too, since the brand is a registered symbol.
  */
 import type {
   AdmitLimit,

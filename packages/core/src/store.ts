@@ -1,8 +1,8 @@
 /**
  * The store SPI (version 2): the only state apigw-ws keeps. Every method is required, except
  * `admit` and `admitMessage`, which `defineStore` composes from the others when a store has no
- * faster ones. Every method returns a Promise. Each group does one job so a store can be reasoned about, and tested
- * by `testStore` from `@apigw-ws/core/testing`, one concern at a time.
+ * faster ones. Every method returns a Promise. Each group does one job so a store can be reasoned
+ * about, and tested by `testStore` from `@apigw-ws/core/testing`, one concern at a time.
  *
  * Three rules hold for every method:
  * - **Time is passed one way.** A method that depends on time takes `now` (milliseconds since the

@@ -152,11 +152,12 @@ export function createMemoryStore(options?: MemoryStoreOptions): {
     // Both steps inside one synchronous run: nothing can interleave between touch and hit.
     admitMessage: (request: AdmitMessageRequest, now: number) =>
       run((): AdmitMessageResult => {
-        const connection = connections.touch(request.connectionId, at(now))
+        const t = at(now)
+        const connection = connections.touch(request.connectionId, t)
         if (connection === null) return { admitted: false, code: 'CONNECTION_UNKNOWN' }
         if (request.limit !== null) {
           const { key, rule } = request.limit
-          const limit = limits.hit(key, rule.limit, rule.windowMs, now)
+          const limit = limits.hit(key, rule.limit, rule.windowMs, t)
           if (!limit.allowed) return { admitted: false, code: 'RATE_LIMITED', limit }
         }
         return { admitted: true, connection }

@@ -94,8 +94,8 @@ const TIMED_OUT = Symbol('timed out')
 export type LoadedBody = Uint8Array | string | null | Rejection
 
 /**
- * Calls `readBody` and gives what it produced, or `TIMED_OUT` once `timeoutMs` passed (the
- * signal is aborted then, so a reader that listens stops reading). A reader that ignores the
+ * Calls `readBody` and gives what it produced, or `TIMED_OUT` once the gateway's body deadline
+ * passed (`deadlines`; the read is stopped then, so a reader that listens stops reading). A reader that ignores the
  * signal is abandoned; its eventual result or failure is dropped. A reader that answers
  * synchronously (the body was already in hand) cannot stall: its answer is returned as it is,
  * with no timer and no promise. A reader that throws synchronously throws here.

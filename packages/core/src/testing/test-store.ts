@@ -88,8 +88,7 @@ function assertOptions(value: unknown): void {
  * of ids, stable while records come and go), channels with their limit, single-use
  * session-bound tokens with exact TTL boundaries (a duplicate `put` resolves `false`),
  * fixed-window limits, every outcome of `admit` and `admitMessage`, batched idempotent
- * `cleanup`, key isolation,
- * and concurrency: 50 parallel `consume`s of one token have exactly one winner, 100 parallel
+ * `cleanup`, key isolation, and concurrency: 50 parallel `consume`s of one token have exactly one winner, 100 parallel
  * `hit`s with limit 20 allow exactly 20 with counts 1..100, 40 parallel `subscribe`s never pass
  * the channel limit, 20 parallel `admit`s with one token admit one connection and the address
  * and user limits admit exactly their limit, 40 parallel `admitMessage`s on one connection with
