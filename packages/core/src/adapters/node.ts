@@ -18,8 +18,8 @@ export interface NodeIncoming {
   readonly readableEnded: boolean
   /** `true` once something read from the body stream. */
   readonly readableDidRead: boolean
-  /** Bytes buffered and not yet read. */
-  readonly readableLength: number
+  /** Bytes buffered and not yet read (optional: without it the reader reads until `null`). */
+  readonly readableLength?: number
   read(): Uint8Array | null
   pause(): unknown
   on(event: 'data', listener: (chunk: Uint8Array) => void): unknown
@@ -68,15 +68,18 @@ function joined(chunks: readonly Uint8Array[], size: number): Uint8Array | null 
 /**
  * Takes a body that has fully arrived (`req.complete`) from the stream's buffer in one go, with
  * no listener and no wait: the gateway then needs no deadline timer for it. A `read()` without a
- * size returns everything buffered, so a body is normally one call; it loops only while bytes
- * remain, never making the extra call that would just return `null`.
+ * size returns everything buffered, so a body is normally one call; it reads again only while
+ * bytes remain (or when the stream does not say), not making the extra call that would just
+ * return `null`.
  */
 function takeComplete(req: NodeIncoming, max: number): BodyRead {
   const chunks: Uint8Array[] = []
   let size = 0
-  while (req.readableLength > 0) {
-    const chunk = req.read()
-    if (chunk === null) break
+  for (
+    let chunk = req.read();
+    chunk !== null;
+    chunk = req.readableLength === 0 ? null : req.read()
+  ) {
     size += chunk.byteLength
     if (size > max) return 'too-large'
     chunks.push(chunk)
